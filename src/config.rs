@@ -1,0 +1,111 @@
+//! Configuration from the environment, read once at start. A bad value stops the server at once
+//! with a message that names the variable (never its value).
+
+use std::net::IpAddr;
+
+/// Port used when `PORT` is unset. Render and most hosts set `PORT` themselves.
+pub const DEFAULT_PORT: u16 = 3000;
+/// Address used when `HOST` is unset: every interface, as a container needs.
+pub const DEFAULT_HOST: IpAddr = IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
+
+/// The server's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// `HOST`: the address to listen on.
+    pub host: IpAddr,
+    /// `PORT`: the TCP port to listen on (0 lets the system pick one).
+    pub port: u16,
+}
+
+impl Config {
+    /// Reads the process environment.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError`] naming the first variable with a bad value.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `lookup`, so tests need not touch the process environment.
+    /// An empty value counts as unset.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError`] naming the first variable with a bad value.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let port = match get("PORT") {
+            None => DEFAULT_PORT,
+            Some(v) => v.trim().parse().map_err(|_| ConfigError {
+                variable: "PORT",
+                expected: "a TCP port number from 0 to 65535",
+            })?,
+        };
+        let host = match get("HOST") {
+            None => DEFAULT_HOST,
+            Some(v) => v.trim().parse().map_err(|_| ConfigError {
+                variable: "HOST",
+                expected: "an IP address such as 0.0.0.0, 127.0.0.1 or ::",
+            })?,
+        };
+        Ok(Self { host, port })
+    }
+}
+
+/// A variable with a value we cannot use.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{variable}: expected {expected}")]
+pub struct ConfigError {
+    /// The variable's name.
+    pub variable: &'static str,
+    /// What it should hold.
+    pub expected: &'static str,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn from(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        })
+    }
+
+    #[test]
+    fn defaults_apply_when_unset_or_empty() {
+        let want = Config {
+            host: DEFAULT_HOST,
+            port: DEFAULT_PORT,
+        };
+        assert_eq!(from(&[]), Ok(want.clone()));
+        assert_eq!(from(&[("PORT", ""), ("HOST", " ")]), Ok(want));
+    }
+
+    #[test]
+    fn values_are_read() {
+        let config = from(&[("PORT", "10000"), ("HOST", "127.0.0.1")]).unwrap();
+        assert_eq!(
+            (config.host.to_string(), config.port),
+            ("127.0.0.1".into(), 10000)
+        );
+        assert!(from(&[("HOST", "::")]).unwrap().host.is_ipv6());
+    }
+
+    #[test]
+    fn bad_values_name_the_variable_but_not_the_value() {
+        let err = from(&[("PORT", "http")]).unwrap_err();
+        assert_eq!(err.variable, "PORT");
+        assert!(!err.to_string().contains("http"));
+        assert_eq!(from(&[("PORT", "70000")]).unwrap_err().variable, "PORT");
+        assert_eq!(from(&[("HOST", "localhost")]).unwrap_err().variable, "HOST");
+    }
+}

@@ -1,0 +1,199 @@
+//! Every way a request can fail, and how each is told: a short spoken message for a phone caller
+//! (always HTTP 200, since any other status makes Yemot play M1607 "no answer from API server"),
+//! or a 4xx/5xx with `{"error": "<stable_code>", "message": "…"}` for a JSON client.
+//!
+//! No variant carries input: messages are fixed texts, so a secret cannot reach a reply or a log
+//! through an error.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::otpauth::UriError;
+use crate::request::Format;
+use crate::secret::SecretError;
+use crate::totp::ParamError;
+use crate::yemot;
+
+/// A failed request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// 400 `missing_secret`: no `secret` parameter.
+    #[error("no secret was given: send secret=<base32 key or otpauth:// URI>")]
+    MissingSecret,
+    /// 400 `invalid_secret`, `secret_too_short` or `secret_too_long`.
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    /// 400 `invalid_uri` or `unsupported_uri_type`; a bad key inside maps like [`Error::Secret`].
+    #[error(transparent)]
+    Uri(#[from] UriError),
+    /// 400 `invalid_digits`, `invalid_period` or `invalid_algorithm`.
+    #[error(transparent)]
+    Param(#[from] ParamError),
+    /// 400 `invalid_json`: a JSON body that is not one flat object.
+    #[error("the JSON body must be one object with string or number values")]
+    InvalidJson,
+    /// 400 `bad_request`: the body could not be read.
+    #[error("the request body could not be read")]
+    BadRequest,
+    /// 413 `payload_too_large`.
+    #[error("the request body is larger than 16 KiB")]
+    PayloadTooLarge,
+    /// 404 `not_found`.
+    #[error("no such endpoint")]
+    NotFound,
+    /// 405 `method_not_allowed`.
+    #[error("this endpoint does not take that method")]
+    MethodNotAllowed,
+    /// 408 `timeout`: the request took longer than the server allows.
+    #[error("the request took too long")]
+    Timeout,
+    /// 500 `clock_error`: the server's clock reads before 1970, so no code would be right.
+    #[error("the server clock is wrong; codes cannot be computed")]
+    Clock,
+    /// 500 `internal_error`: a fault of ours, logged without the request.
+    #[error("internal error")]
+    Internal,
+}
+
+impl Error {
+    /// The stable, machine-readable code of this error, documented in README.md.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::MissingSecret => "missing_secret",
+            Self::Secret(e) | Self::Uri(UriError::Secret(e)) => match e {
+                SecretError::Empty => "missing_secret",
+                SecretError::NotBase32 => "invalid_secret",
+                SecretError::TooShort => "secret_too_short",
+                SecretError::TooLong => "secret_too_long",
+            },
+            Self::Uri(UriError::Param(e)) | Self::Param(e) => match e {
+                ParamError::Digits => "invalid_digits",
+                ParamError::Period => "invalid_period",
+                ParamError::Algorithm => "invalid_algorithm",
+            },
+            Self::Uri(UriError::UnsupportedType) => "unsupported_uri_type",
+            Self::Uri(UriError::MissingSecret | UriError::Malformed) => "invalid_uri",
+            Self::InvalidJson => "invalid_json",
+            Self::BadRequest => "bad_request",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::NotFound => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::Timeout => "timeout",
+            Self::Clock => "clock_error",
+            Self::Internal => "internal_error",
+        }
+    }
+
+    /// The HTTP status a JSON client gets.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Timeout => StatusCode::REQUEST_TIMEOUT,
+            Self::Clock | Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    /// Whether this is our fault rather than the sender's: only these are logged.
+    pub fn is_server_fault(&self) -> bool {
+        self.status().is_server_error()
+    }
+}
+
+/// An error together with the language it must be told in.
+#[derive(Debug)]
+pub struct Failure {
+    /// What went wrong.
+    pub error: Error,
+    /// Whom to tell.
+    pub format: Format,
+}
+
+impl Failure {
+    /// Pairs an error with the format of the request it answers.
+    pub fn new(error: Error, format: Format) -> Self {
+        Self { error, format }
+    }
+}
+
+/// The JSON error body.
+#[derive(Serialize)]
+struct ErrorBody {
+    error: &'static str,
+    message: String,
+}
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        if self.error.is_server_fault() {
+            // The error text is fixed; nothing of the request is logged.
+            tracing::error!(
+                error = self.error.code(),
+                "request failed on the server side"
+            );
+        }
+        match self.format {
+            Format::Phone => yemot::Reply::error(self.error).into_response(),
+            Format::Json => {
+                let body = ErrorBody {
+                    error: self.error.code(),
+                    message: self.error.to_string(),
+                };
+                (self.error.status(), Json(body)).into_response()
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_stable_and_statuses_match() {
+        let cases = [
+            (Error::MissingSecret, "missing_secret", 400),
+            (Error::Secret(SecretError::Empty), "missing_secret", 400),
+            (Error::Secret(SecretError::NotBase32), "invalid_secret", 400),
+            (
+                Error::Secret(SecretError::TooShort),
+                "secret_too_short",
+                400,
+            ),
+            (
+                Error::Uri(UriError::Secret(SecretError::TooLong)),
+                "secret_too_long",
+                400,
+            ),
+            (
+                Error::Uri(UriError::Param(ParamError::Digits)),
+                "invalid_digits",
+                400,
+            ),
+            (Error::Param(ParamError::Period), "invalid_period", 400),
+            (
+                Error::Param(ParamError::Algorithm),
+                "invalid_algorithm",
+                400,
+            ),
+            (Error::Uri(UriError::Malformed), "invalid_uri", 400),
+            (
+                Error::Uri(UriError::UnsupportedType),
+                "unsupported_uri_type",
+                400,
+            ),
+            (Error::PayloadTooLarge, "payload_too_large", 413),
+            (Error::NotFound, "not_found", 404),
+            (Error::MethodNotAllowed, "method_not_allowed", 405),
+            (Error::Clock, "clock_error", 500),
+        ];
+        for (error, code, status) in cases {
+            assert_eq!(error.code(), code);
+            assert_eq!(error.status().as_u16(), status, "{code}");
+        }
+    }
+}

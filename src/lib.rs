@@ -1,0 +1,122 @@
+//! yemot-2fa: reads two-factor (TOTP) codes aloud over the phone.
+//!
+//! A Yemot Hamashiach extension of `type=api` calls `/api/2fa` with the caller's TOTP secret
+//! each time someone enters it; we answer with the plain-text commands that make the phone say
+//! the current code. Developers get the same code as JSON. Nothing is stored: every request
+//! carries all it needs.
+//!
+//! # Layout
+//!
+//! - [`secret`]: decoding base32 keys the way people paste them; the redacted [`Secret`](secret::Secret).
+//! - [`otpauth`]: `otpauth://totp/…` key URIs.
+//! - [`totp`]: code computation, a pure function of the time.
+//! - [`account`]: one key and its settings, assembled from request parameters.
+//! - [`request`]: gathering parameters from query and body; phone or JSON answer.
+//! - [`yemot`]: Yemot's reply language and every spoken text.
+//! - [`error`]: every failure, spoken for a phone or as a JSON error code.
+//! - [`routes`]: the handlers.
+//! - [`clock`]: the injectable time source.
+//! - [`config`], [`telemetry`]: settings from the environment, and quiet logging.
+//!
+//! [`app`] builds the router that `main` serves and the tests call in-process; [`serve`] runs
+//! it on a listener until a shutdown future completes.
+
+#![forbid(unsafe_code)]
+
+pub mod account;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod otpauth;
+pub mod request;
+pub mod routes;
+pub mod secret;
+pub mod telemetry;
+pub mod totp;
+pub mod yemot;
+
+use std::future::Future;
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::get;
+use tokio::net::TcpListener;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use crate::clock::Clock;
+
+/// How long one request may take, body upload included, before it is answered with `timeout`.
+/// Our own work takes microseconds; this bounds slow clients.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What every handler shares.
+#[derive(Debug, Clone, Default)]
+pub struct AppState {
+    /// Where "now" comes from: the system clock, or a test's.
+    pub clock: Clock,
+}
+
+impl AppState {
+    /// State reading time from `clock`.
+    pub fn with_clock(clock: Clock) -> Self {
+        Self { clock }
+    }
+}
+
+/// Builds the whole service: routes, fallbacks and middleware.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/api/2fa", get(routes::two_fa).post(routes::two_fa))
+        .route("/health", get(routes::health))
+        .fallback(routes::not_found)
+        .method_not_allowed_fallback(routes::method_not_allowed)
+        .with_state(state)
+        .layer(axum::middleware::from_fn(routes::guard))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(telemetry::make_span)
+                .on_request(())
+                .on_response(DefaultOnResponse::new().level(Level::DEBUG))
+                .on_failure(()),
+        )
+}
+
+/// Serves `router` on `listener` until `shutdown` completes, then lets requests in flight finish.
+///
+/// # Errors
+///
+/// An I/O error from the listener.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Completes on Ctrl-C or SIGTERM (what Render and Docker send to stop a service).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                term.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

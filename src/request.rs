@@ -1,0 +1,247 @@
+//! Request parameters: what Yemot (or a developer) sent, gathered from the query string and the
+//! body into one list, and which kind of answer the sender expects.
+//!
+//! Yemot sends a GET with a query string by default and a form-encoded POST with
+//! `api_url_post=yes`; it re-sends every value collected so far, so keys repeat and the *last*
+//! one is current (`shared/yemot-protocol.md` §2.1, §2.5). axum's `Form<Struct>` would fail on
+//! such duplicates and its rejections quote the input, so this extractor keeps raw pairs and
+//! lets the domain code validate the few it needs.
+
+use axum::body::Body;
+use axum::extract::{FromRequest, Request};
+use axum::http::{HeaderMap, header};
+
+use crate::error::{Error, Failure};
+
+/// The largest request body we read, in bytes. A Yemot request with every call parameter and a
+/// long history is well under 2 KiB; a JSON client sends less.
+pub const MAX_BODY: usize = 16 * 1024;
+
+/// Which language the answer must be in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Yemot's plain-text command language (`id_list_message=…`). The default: Yemot sends no
+    /// `Accept` header, and anything that is not clearly a JSON client is treated as a phone.
+    Phone,
+    /// JSON, for a request with a JSON body or `Accept: application/json`.
+    Json,
+}
+
+impl Format {
+    /// Reads the format off the headers: a JSON body or an `Accept` that names JSON.
+    pub fn of(headers: &HeaderMap) -> Self {
+        if is_json_body(headers) || accepts_json(headers) {
+            Self::Json
+        } else {
+            Self::Phone
+        }
+    }
+}
+
+fn is_json_body(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
+}
+
+fn accepts_json(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|range| {
+            range
+                .split(';')
+                .next()
+                .is_some_and(|r| r.trim().eq_ignore_ascii_case("application/json"))
+        })
+}
+
+/// All parameters of one request, query first, then body, in the order sent.
+pub struct Fields {
+    pairs: Vec<(String, String)>,
+    /// The answer language this request expects.
+    pub format: Format,
+}
+
+impl Fields {
+    /// Builds fields from pairs, for callers that already have them.
+    pub fn from_pairs(pairs: Vec<(String, String)>, format: Format) -> Self {
+        Self { pairs, format }
+    }
+
+    /// The last value sent under `name`: Yemot re-sends collected values, so the last is current.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Like [`get`](Self::get), but an empty or blank value counts as absent: an ext.ini line
+    /// `api_add_1=digits=` means "not set", not "invalid".
+    pub fn get_non_empty(&self, name: &str) -> Option<&str> {
+        self.get(name).filter(|v| !v.trim().is_empty())
+    }
+
+    /// Whether this is Yemot's hang-up notice, sent after the caller has gone.
+    pub fn is_hangup(&self) -> bool {
+        self.get("hangup")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("yes"))
+    }
+}
+
+// A custom Debug: the pairs hold the secret.
+impl std::fmt::Debug for Fields {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fields")
+            .field("count", &self.pairs.len())
+            .field("format", &self.format)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for Fields {
+    type Rejection = Failure;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        let format = Format::of(req.headers());
+        let fail = |error| Failure { error, format };
+        let json_body = is_json_body(req.headers());
+        let (parts, body) = req.into_parts();
+
+        let mut pairs = match parts.uri.query() {
+            Some(query) => parse_query(query),
+            None => Vec::new(),
+        };
+        let body = read_body(body).await.map_err(fail)?;
+        if json_body {
+            pairs.extend(parse_json(&body).map_err(fail)?);
+        } else if !body.is_empty() {
+            pairs.extend(parse_form(&body));
+        }
+        Ok(Self { pairs, format })
+    }
+}
+
+async fn read_body(body: Body) -> Result<axum::body::Bytes, Error> {
+    axum::body::to_bytes(body, MAX_BODY).await.map_err(|e| {
+        let too_large = std::error::Error::source(&e)
+            .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+        if too_large {
+            Error::PayloadTooLarge
+        } else {
+            Error::BadRequest
+        }
+    })
+}
+
+/// Parses `application/x-www-form-urlencoded` bytes. Never fails: invalid UTF-8 and stray
+/// percent signs are decoded lossily, and the domain code then refuses what makes no sense.
+fn parse_form(bytes: &[u8]) -> Vec<(String, String)> {
+    serde_urlencoded::from_bytes(bytes).unwrap_or_default()
+}
+
+/// Parses a query string. A raw `?` inside it separates pairs like `&`: when `api_link` already
+/// holds a query, Yemot appends its own parameters after a second `?` (`yemot-protocol.md` §2.1),
+/// and a value that really holds a `?` arrives percent-encoded.
+fn parse_query(query: &str) -> Vec<(String, String)> {
+    if query.contains('?') {
+        parse_form(query.replace('?', "&").as_bytes())
+    } else {
+        parse_form(query.as_bytes())
+    }
+}
+
+/// Parses a JSON object body: string values as they are, numbers and booleans as their text,
+/// `null` as absent.
+fn parse_json(bytes: &[u8]) -> Result<Vec<(String, String)>, Error> {
+    use serde_json::Value;
+    let object: serde_json::Map<String, Value> =
+        serde_json::from_slice(bytes).map_err(|_| Error::InvalidJson)?;
+    let mut pairs = Vec::with_capacity(object.len());
+    for (key, value) in object {
+        let value = match value {
+            Value::String(s) => s,
+            Value::Number(n) => n.to_string(),
+            Value::Bool(b) => b.to_string(),
+            Value::Null => continue,
+            Value::Array(_) | Value::Object(_) => return Err(Error::InvalidJson),
+        };
+        pairs.push((key, value));
+    }
+    Ok(pairs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn last_repeated_key_wins_and_blank_counts_as_absent() {
+        let fields = Fields::from_pairs(
+            parse_form(b"rep=1&secret=A&rep=2&digits=+&ApiPhone=050"),
+            Format::Phone,
+        );
+        assert_eq!(fields.get("rep"), Some("2"));
+        assert_eq!(fields.get("digits"), Some(" "));
+        assert_eq!(fields.get_non_empty("digits"), None);
+        assert_eq!(fields.get("missing"), None);
+    }
+
+    #[test]
+    fn a_second_question_mark_separates_pairs() {
+        let pairs = parse_query("secret=JBSWY3DPEHPK3PXP?ApiCallId=abc&ApiPhone=050");
+        assert_eq!(pairs[0], ("secret".into(), "JBSWY3DPEHPK3PXP".into()));
+        assert_eq!(pairs[1], ("ApiCallId".into(), "abc".into()));
+    }
+
+    #[test]
+    fn invalid_utf8_and_stray_percents_do_not_fail() {
+        let pairs = parse_form(b"a=%ff%fe&b=100%&c=\xff");
+        assert_eq!(pairs.len(), 3);
+    }
+
+    #[test]
+    fn json_values_become_text() {
+        let mut pairs = parse_json(br#"{"secret":"X","digits":8,"hangup":null,"x":true}"#).unwrap();
+        pairs.sort();
+        assert_eq!(
+            pairs,
+            vec![
+                ("digits".into(), "8".into()),
+                ("secret".into(), "X".into()),
+                ("x".into(), "true".into())
+            ]
+        );
+        assert!(parse_json(b"[1,2]").is_err());
+        assert!(parse_json(br#"{"a":{"b":1}}"#).is_err());
+        assert!(parse_json(b"secret=X").is_err());
+    }
+
+    #[test]
+    fn format_follows_content_type_and_accept() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(Format::of(&headers), Format::Phone);
+        headers.insert(
+            header::ACCEPT,
+            "text/html, application/json;q=0.9".parse().unwrap(),
+        );
+        assert_eq!(Format::of(&headers), Format::Json);
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::CONTENT_TYPE,
+            "Application/JSON; charset=utf-8".parse().unwrap(),
+        );
+        assert_eq!(Format::of(&headers), Format::Json);
+        headers.insert(
+            header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded".parse().unwrap(),
+        );
+        assert_eq!(Format::of(&headers), Format::Phone);
+    }
+}

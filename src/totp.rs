@@ -1,0 +1,264 @@
+//! Code computation: RFC 6238 TOTP on top of totp-rs, as a pure function of the time.
+//!
+//! Nothing here reads the clock, logs or allocates more than the code itself; the caller passes
+//! the Unix time in, which is what makes every HTTP test deterministic.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Serialize;
+
+use crate::secret::Secret;
+
+/// The HMAC behind the code. RFC 6238 allows these three; SHA1 is what nearly every site uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub enum Algorithm {
+    /// HMAC-SHA1, the default.
+    #[default]
+    SHA1,
+    /// HMAC-SHA256.
+    SHA256,
+    /// HMAC-SHA512.
+    SHA512,
+}
+
+impl Algorithm {
+    /// The canonical name, as in `otpauth://` URIs and our JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SHA1 => "SHA1",
+            Self::SHA256 => "SHA256",
+            Self::SHA512 => "SHA512",
+        }
+    }
+
+    fn to_totp_rs(self) -> totp_rs::Algorithm {
+        match self {
+            Self::SHA1 => totp_rs::Algorithm::SHA1,
+            Self::SHA256 => totp_rs::Algorithm::SHA256,
+            Self::SHA512 => totp_rs::Algorithm::SHA512,
+        }
+    }
+}
+
+impl fmt::Display for Algorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Algorithm {
+    type Err = ParamError;
+
+    /// Any case, with or without a hyphen or underscore, with or without an `HMAC` prefix:
+    /// `sha1`, `SHA-256`, `hmac-sha512` all work.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mut name = [0u8; 16];
+        let mut len = 0;
+        for b in s
+            .trim()
+            .bytes()
+            .filter(|b| !matches!(b, b'-' | b'_' | b' '))
+        {
+            if len == name.len() {
+                return Err(ParamError::Algorithm);
+            }
+            name[len] = b.to_ascii_uppercase();
+            len += 1;
+        }
+        let name = name[..len].strip_prefix(b"HMAC").unwrap_or(&name[..len]);
+        match name {
+            b"SHA1" => Ok(Self::SHA1),
+            b"SHA256" => Ok(Self::SHA256),
+            b"SHA512" => Ok(Self::SHA512),
+            _ => Err(ParamError::Algorithm),
+        }
+    }
+}
+
+/// Fewest digits in a code. RFC 4226 requires at least 6.
+pub const MIN_DIGITS: u8 = 6;
+/// Most digits in a code. RFC 6238's reference uses 8; 9 and more are not used by any site.
+pub const MAX_DIGITS: u8 = 8;
+/// Shortest period, in seconds. 1 lets RFC 4226 HOTP vectors run as TOTP with time = counter.
+pub const MIN_PERIOD: u64 = 1;
+/// Longest period, in seconds: five minutes, well past the 60 s that the longest real tokens use.
+pub const MAX_PERIOD: u64 = 300;
+/// The period nearly every site uses.
+pub const DEFAULT_PERIOD: u64 = 30;
+/// The digit count nearly every site uses.
+pub const DEFAULT_DIGITS: u8 = 6;
+
+/// How codes are made from a secret: the hash, the length and the time step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Params {
+    /// The HMAC hash.
+    pub algorithm: Algorithm,
+    /// Digits in the code, [`MIN_DIGITS`]..=[`MAX_DIGITS`].
+    pub digits: u8,
+    /// Seconds per step, [`MIN_PERIOD`]..=[`MAX_PERIOD`].
+    pub period: u64,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Self {
+            algorithm: Algorithm::SHA1,
+            digits: DEFAULT_DIGITS,
+            period: DEFAULT_PERIOD,
+        }
+    }
+}
+
+impl Params {
+    /// Parses a digit count given as text.
+    ///
+    /// # Errors
+    ///
+    /// [`ParamError::Digits`] unless it is a whole number in [`MIN_DIGITS`]..=[`MAX_DIGITS`].
+    pub fn parse_digits(text: &str) -> Result<u8, ParamError> {
+        text.trim()
+            .parse::<u8>()
+            .ok()
+            .filter(|d| (MIN_DIGITS..=MAX_DIGITS).contains(d))
+            .ok_or(ParamError::Digits)
+    }
+
+    /// Parses a period in seconds given as text.
+    ///
+    /// # Errors
+    ///
+    /// [`ParamError::Period`] unless it is a whole number in [`MIN_PERIOD`]..=[`MAX_PERIOD`].
+    pub fn parse_period(text: &str) -> Result<u64, ParamError> {
+        text.trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|p| (MIN_PERIOD..=MAX_PERIOD).contains(p))
+            .ok_or(ParamError::Period)
+    }
+}
+
+/// A parameter outside what we can compute. Fixed texts: nothing of the input is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ParamError {
+    /// `digits` is not 6, 7 or 8.
+    #[error("digits must be 6, 7 or 8")]
+    Digits,
+    /// `period` is not a whole number of seconds from 1 to 300.
+    #[error("period must be a whole number of seconds from 1 to 300")]
+    Period,
+    /// `algorithm` is not SHA1, SHA256 or SHA512.
+    #[error("algorithm must be SHA1, SHA256 or SHA512")]
+    Algorithm,
+}
+
+/// One computed code with the time facts a caller needs to use it.
+pub struct Code {
+    /// The code, zero-padded to `digits` characters.
+    digits: String,
+    /// The step counter: `time / period`.
+    pub step: u64,
+    /// Seconds left before the next code, 1..=period.
+    pub ttl: u64,
+    /// Unix time of the first second of the next step.
+    pub valid_until: u64,
+}
+
+impl Code {
+    /// The code's digits, leading zeros kept.
+    pub fn as_str(&self) -> &str {
+        &self.digits
+    }
+}
+
+impl fmt::Debug for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Code")
+            .field("digits", &"REDACTED")
+            .field("step", &self.step)
+            .field("ttl", &self.ttl)
+            .finish()
+    }
+}
+
+impl Drop for Code {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.digits);
+    }
+}
+
+/// Computes the code of `secret` at Unix time `now`.
+///
+/// `params` must already be within bounds ([`Params::parse_digits`], [`Params::parse_period`]):
+/// totp-rs' unchecked builder is used because it alone accepts the 80-bit keys real sites issue,
+/// and it would panic on a zero period or ten digits.
+pub fn code_at(secret: &Secret, params: &Params, now: u64) -> Code {
+    debug_assert!((MIN_DIGITS..=MAX_DIGITS).contains(&params.digits));
+    debug_assert!((MIN_PERIOD..=MAX_PERIOD).contains(&params.period));
+    let totp = totp_rs::Builder::new()
+        .with_algorithm(params.algorithm.to_totp_rs())
+        .with_digits(params.digits)
+        .with_step_duration(params.period)
+        .with_secret(secret.as_bytes())
+        .build_noncompliant();
+    let step = now / params.period;
+    Code {
+        digits: totp.generate(now).to_string(),
+        step,
+        ttl: params.period - now % params.period,
+        valid_until: (step + 1) * params.period,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn algorithm_names_are_read_loosely() {
+        for (text, want) in [
+            ("SHA1", Algorithm::SHA1),
+            ("sha1", Algorithm::SHA1),
+            ("SHA-1", Algorithm::SHA1),
+            ("sha256", Algorithm::SHA256),
+            ("SHA-256", Algorithm::SHA256),
+            ("HmacSHA512", Algorithm::SHA512),
+            (" sha_512 ", Algorithm::SHA512),
+        ] {
+            assert_eq!(text.parse::<Algorithm>(), Ok(want), "{text}");
+        }
+        for bad in ["", "MD5", "SHA3", "SHA-1-SHA-1-SHA-1-SHA1", "sha 384"] {
+            assert_eq!(
+                bad.parse::<Algorithm>(),
+                Err(ParamError::Algorithm),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn digits_and_period_are_bounded() {
+        assert_eq!(Params::parse_digits("6"), Ok(6));
+        assert_eq!(Params::parse_digits(" 8 "), Ok(8));
+        for bad in ["5", "9", "10", "-6", "six", "", "6.0"] {
+            assert_eq!(Params::parse_digits(bad), Err(ParamError::Digits), "{bad}");
+        }
+        assert_eq!(Params::parse_period("1"), Ok(1));
+        assert_eq!(Params::parse_period("300"), Ok(300));
+        for bad in ["0", "301", "-30", "30s", "", "99999999999999999999999"] {
+            assert_eq!(Params::parse_period(bad), Err(ParamError::Period), "{bad}");
+        }
+    }
+
+    #[test]
+    fn time_facts_follow_the_step() {
+        let secret = Secret::from_bytes(b"12345678901234567890").unwrap();
+        let params = Params::default();
+        let code = code_at(&secret, &params, 59);
+        assert_eq!((code.step, code.ttl, code.valid_until), (1, 1, 60));
+        let code = code_at(&secret, &params, 60);
+        assert_eq!((code.step, code.ttl, code.valid_until), (2, 30, 90));
+        assert_eq!(code.as_str().len(), 6);
+        assert!(!format!("{code:?}").contains(code.as_str()));
+    }
+}
