@@ -1,0 +1,10 @@
+//! In-process tests through the whole router, plus a few against a real socket. One binary, so
+//! the crate graph links once.
+
+mod helpers;
+mod json;
+mod oathtool;
+mod props;
+mod socket;
+mod vectors;
+mod yemot;

@@ -1,0 +1,243 @@
+//! What Yemot really sends, and what the caller hears (`shared/yemot-protocol.md`).
+
+use axum::body::Body;
+use axum::http::{Request, header};
+
+use crate::helpers::*;
+
+/// At t = 59 the RFC SHA1 seed gives 94287082 (8 digits) and 287082 (6 digits).
+const T: u64 = 59;
+
+#[tokio::test]
+async fn form_post_with_call_parameters_reads_the_code_twice_then_hangs_up() {
+    let body = format!("{CALL_PARAMS}&secret={RFC_SHA1}");
+    let reply = send(&app_at(T), yemot_post(&body)).await.yemot();
+    assert_eq!(reply.codes(), ["287082", "287082"]);
+    assert_eq!(reply.text(), "הקוד הוא | אני חוזר");
+    assert!(reply.hangs_up());
+    assert_eq!(
+        reply.command("id_list_message"),
+        Some("t-הקוד הוא.d-287.d-082.t-אני חוזר.d-287.d-082"),
+        "digit groups of three, leading zero kept"
+    );
+}
+
+#[tokio::test]
+async fn get_with_query_string_works_the_same() {
+    let query = format!("{CALL_PARAMS}&secret={RFC_SHA1}&digits=8");
+    let reply = send(&app_at(T), yemot_get(&query)).await.yemot();
+    assert_eq!(reply.codes(), ["94287082", "94287082"]);
+    assert_eq!(
+        reply.command("id_list_message"),
+        Some("t-הקוד הוא.d-9428.d-7082.t-אני חוזר.d-9428.d-7082"),
+        "eight digits are read as 4+4"
+    );
+}
+
+#[tokio::test]
+async fn repeated_keys_take_the_last_value() {
+    let body = format!("secret=WRONG1&digits=9&{CALL_PARAMS}&secret={RFC_SHA1}&digits=8");
+    let reply = send(&app_at(T), yemot_post(&body)).await.yemot();
+    assert_eq!(reply.codes()[0], "94287082");
+}
+
+#[tokio::test]
+async fn body_is_read_as_a_form_whatever_the_content_type_says() {
+    for content_type in [None, Some("text/plain"), Some("application/octet-stream")] {
+        let mut req = Request::post("/api/2fa");
+        if let Some(ct) = content_type {
+            req = req.header(header::CONTENT_TYPE, ct);
+        }
+        let req = req.body(Body::from(format!("secret={RFC_SHA1}"))).unwrap();
+        let reply = send(&app_at(T), req).await.yemot();
+        assert_eq!(reply.codes()[0], "287082", "{content_type:?}");
+    }
+}
+
+#[tokio::test]
+async fn query_and_body_merge_and_the_body_wins() {
+    let req = Request::post(format!("/api/2fa?secret={RFC_SHA1}&digits=7"))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from("digits=8"))
+        .unwrap();
+    assert_eq!(send(&app_at(T), req).await.yemot().codes()[0], "94287082");
+}
+
+#[tokio::test]
+async fn a_second_question_mark_from_yemot_is_a_separator() {
+    // api_link=https://host/api/2fa?secret=X makes Yemot append "?ApiCallId=…".
+    let req = Request::get(format!("/api/2fa?secret={RFC_SHA1}?{CALL_PARAMS}"))
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(send(&app_at(T), req).await.yemot().codes()[0], "287082");
+}
+
+#[tokio::test]
+async fn a_uri_pasted_unencoded_into_ext_ini_still_works() {
+    // Yemot may send an api_add value as it is: the URI's own & splits it into top-level pairs.
+    let body = format!(
+        "{CALL_PARAMS}&secret=otpauth://totp/Site:me?secret={RFC_SHA1}&digits=8&issuer=Site"
+    );
+    let reply = send(&app_at(T), yemot_post(&body)).await.yemot();
+    assert_eq!(reply.codes()[0], "94287082");
+    let body =
+        format!("secret=otpauth://totp/Site:me?issuer=Site&secret={RFC_SHA1}&algorithm=SHA1");
+    let reply = send(&app_at(T), yemot_post(&body)).await.yemot();
+    assert_eq!(reply.codes()[0], "287082");
+}
+
+#[tokio::test]
+async fn secret_with_plus_for_spaces_decodes() {
+    let body = "secret=GEZD+GNBV+GY3T+QOJQ+GEZD+GNBV+GY3T+QOJQ";
+    assert_eq!(
+        send(&app_at(T), yemot_post(body)).await.yemot().codes()[0],
+        "287082"
+    );
+}
+
+#[tokio::test]
+async fn hangup_notice_is_answered_empty_without_computing() {
+    for body in [
+        format!("{CALL_PARAMS}&secret={RFC_SHA1}&hangup=yes&ApiHangupExtension=/2"),
+        format!("{CALL_PARAMS}&secret=not-a-secret!&hangup=yes"),
+        "hangup=yes".to_owned(),
+    ] {
+        let answer = send(&app_at(T), yemot_post(&body)).await;
+        assert_eq!(answer.status, 200);
+        assert_eq!(answer.content_type(), "text/plain; charset=utf-8");
+        assert_eq!(answer.body, "", "{body}");
+    }
+}
+
+/// Every bad input: HTTP 200, a spoken Hebrew message that names the problem, a hang-up, no
+/// digits, no echo of the input. The JSON error code proves each is told apart.
+#[tokio::test]
+async fn bad_input_is_spoken_with_200_and_never_echoed() {
+    let cases = [
+        ("", "missing_secret", "לא הוגדר מפתח"),
+        ("secret=", "missing_secret", "לא הוגדר מפתח"),
+        ("secret=+++", "missing_secret", "לא הוגדר מפתח"),
+        ("secret=JBSWY3DPEHPK3PX1", "invalid_secret", "שגוי"),
+        ("secret=Hello%20World%21%21%21%21", "invalid_secret", "שגוי"),
+        ("secret=JBSWY3DPEHPK", "secret_too_short", "קצר מדי"),
+        (
+            "secret=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            "secret_too_long",
+            "ארוך מדי",
+        ),
+        (
+            "secret=JBSWY3DPEHPK3PXP&digits=5",
+            "invalid_digits",
+            "מספר הספרות",
+        ),
+        (
+            "secret=JBSWY3DPEHPK3PXP&digits=9",
+            "invalid_digits",
+            "מספר הספרות",
+        ),
+        (
+            "secret=JBSWY3DPEHPK3PXP&digits=six",
+            "invalid_digits",
+            "מספר הספרות",
+        ),
+        (
+            "secret=JBSWY3DPEHPK3PXP&period=0",
+            "invalid_period",
+            "זמן התחלפות",
+        ),
+        (
+            "secret=JBSWY3DPEHPK3PXP&period=86400",
+            "invalid_period",
+            "זמן התחלפות",
+        ),
+        (
+            "secret=JBSWY3DPEHPK3PXP&algorithm=MD5",
+            "invalid_algorithm",
+            "האלגוריתם",
+        ),
+        (
+            "secret=otpauth%3A%2F%2Ftotp%2Fx%3Fissuer%3DA",
+            "invalid_uri",
+            "לא הוגדר מפתח",
+        ),
+        ("secret=otpauth%3Ajunk", "invalid_uri", "קישור המפתח"),
+        (
+            "secret=otpauth%3A%2F%2Fhotp%2Fx%3Fsecret%3DJBSWY3DPEHPK3PXP%26counter%3D1",
+            "unsupported_uri_type",
+            "אינו נתמך",
+        ),
+        (
+            "secret=otpauth%3A%2F%2Ftotp%2Fx%3Fsecret%3DJBSWY3DPEHPK3PXP%26digits%3D10",
+            "invalid_digits",
+            "מספר הספרות",
+        ),
+        (
+            "secret=otpauth%3A%2F%2Ftotp%2Fx%3Fsecret%3DJBSWY3DPEHPK3PXP%26period%3D0",
+            "invalid_period",
+            "זמן התחלפות",
+        ),
+    ];
+    for (body, code, words) in cases {
+        let phone = send(&app_at(T), yemot_post(body)).await;
+        let reply = phone.yemot();
+        assert!(reply.codes().is_empty(), "{body}: no digits on an error");
+        assert!(reply.hangs_up(), "{body}");
+        assert!(
+            reply.text().contains(words),
+            "{body}: heard {:?}",
+            reply.text()
+        );
+        if let Some((_, value)) = body.split_once("secret=") {
+            let value = value.split('&').next().unwrap();
+            assert!(
+                value.len() < 4 || !phone.body.contains(value),
+                "{body}: echoed"
+            );
+        }
+        let json = send(&app_at(T), json_post(&body_to_json(body))).await;
+        assert_eq!(json.status, 400, "{body}: {}", json.body);
+        assert_eq!(json.json()["error"], code, "{body}");
+    }
+}
+
+fn body_to_json(form: &str) -> String {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(form).unwrap();
+    let object: serde_json::Map<String, serde_json::Value> =
+        pairs.into_iter().map(|(k, v)| (k, v.into())).collect();
+    serde_json::to_string(&object).unwrap()
+}
+
+#[tokio::test]
+async fn unknown_path_from_yemot_is_spoken_and_from_others_is_json_404() {
+    let req = Request::post("/api/2FA")
+        .header(header::USER_AGENT, "yemot-core-api/1.0")
+        .body(Body::from(format!("secret={RFC_SHA1}")))
+        .unwrap();
+    let reply = send(&app_at(T), req).await.yemot();
+    assert!(reply.text().contains("כתובת השרת"), "{}", reply.text());
+
+    let answer = send(
+        &app_at(T),
+        Request::get("/nope").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(answer.status, 404);
+    assert_eq!(answer.json()["error"], "not_found");
+}
+
+#[tokio::test]
+async fn too_large_a_body_is_spoken_for_a_phone_and_413_for_json() {
+    let big = format!("secret={RFC_SHA1}&pad={}", "x".repeat(20_000));
+    let reply = send(&app_at(T), yemot_post(&big)).await.yemot();
+    assert!(reply.codes().is_empty() && reply.hangs_up());
+    let req = Request::post("/api/2fa")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(format!(
+            "{{\"pad\":\"{}\"}}",
+            "x".repeat(20_000)
+        )))
+        .unwrap();
+    let answer = send(&app_at(T), req).await;
+    assert_eq!(answer.status, 413);
+    assert_eq!(answer.json()["error"], "payload_too_large");
+}
