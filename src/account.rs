@@ -1,14 +1,22 @@
-//! One account: a key and how to make its codes, assembled from the request's parameters.
+//! Accounts: a key and how to make its codes, assembled from the request's parameters.
 //!
 //! `secret` holds bare base32 or a whole `otpauth://totp/…` URI; `digits`, `algorithm` and
 //! `period` beside it override what the URI says, so an owner can correct a URI whose site
-//! lied about its settings without editing the URI.
+//! lied about its settings without editing the URI. `kind=steam` (or a Steam URI) makes Steam
+//! Guard codes.
+//!
+//! One extension may hold several accounts for a phone menu: `secret_1` … `secret_9`, each with
+//! its own optional `name_N`, `digits_N`, `algorithm_N`, `period_N` and `kind_N`. There the
+//! unnumbered options are defaults: a URI's own settings and the numbered options win over them.
 
 use crate::error::Error;
 use crate::otpauth::KeyUri;
 use crate::request::Fields;
 use crate::secret::Secret;
 use crate::totp::{Algorithm, Params};
+
+/// The menu keys an account can have.
+pub const MENU_KEYS: std::ops::RangeInclusive<u8> = 1..=9;
 
 /// A key with everything needed to compute its codes.
 #[derive(Debug)]
@@ -17,12 +25,12 @@ pub struct Account {
     pub secret: Secret,
     /// Hash, digits, period.
     pub params: Params,
-    /// Who issued the key, when a URI says so.
-    pub issuer: Option<String>,
+    /// The name to say in a menu: `name_N`, else the URI's issuer.
+    pub name: Option<String>,
 }
 
 impl Account {
-    /// Reads `secret`, `digits`, `algorithm` and `period` from the request.
+    /// Reads the single account of a request: `secret` and its options.
     ///
     /// # Errors
     ///
@@ -31,30 +39,87 @@ impl Account {
     /// same one, so a typo in ext.ini is never silently ignored.
     pub fn from_fields(fields: &Fields) -> Result<Self, Error> {
         let text = fields.get_non_empty("secret").ok_or(Error::MissingSecret)?;
-        let (secret, mut params, issuer) = if KeyUri::is_uri(text) {
+        Self::parse(text, |name| fields.get_non_empty(name), |_| None)
+    }
+
+    /// Reads every account of a request, with its menu key: `secret_1` … `secret_9`, or the
+    /// single `secret` (key 1) when none is numbered.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::MissingSecret`] when there is no secret at all; otherwise the first bad account.
+    pub fn all_from_fields(fields: &Fields) -> Result<Vec<(u8, Self)>, Error> {
+        let mut accounts = Vec::new();
+        for key in MENU_KEYS {
+            if let Some(text) = fields.get_non_empty(&format!("secret_{key}")) {
+                let own = |name: &str| fields.get_non_empty(&format!("{name}_{key}"));
+                let defaults = |name: &str| fields.get_non_empty(name);
+                accounts.push((key, Self::parse(text, own, defaults)?));
+            }
+        }
+        if accounts.is_empty() {
+            accounts.push((1, Self::from_fields(fields)?));
+        }
+        Ok(accounts)
+    }
+
+    /// Builds one account from its key text, its own options and the defaults it inherits.
+    /// The order, weakest first: built-in defaults, `defaults` (the unnumbered options of a
+    /// menu), the URI's own settings, `own` (the options beside this key).
+    fn parse<'f>(
+        text: &str,
+        own: impl Fn(&str) -> Option<&'f str>,
+        defaults: impl Fn(&str) -> Option<&'f str>,
+    ) -> Result<Self, Error> {
+        let mut params = Params::default();
+        let mut steam = apply_options(&mut params, &defaults)?.unwrap_or(false);
+        let (secret, mut name) = if KeyUri::is_uri(text) {
             let uri = KeyUri::parse(text)?;
-            let params = Params {
-                algorithm: uri.algorithm.unwrap_or_default(),
-                digits: uri.digits.unwrap_or(Params::default().digits),
-                period: uri.period.unwrap_or(Params::default().period),
-            };
-            (uri.secret, params, uri.issuer)
+            params.algorithm = uri.algorithm.unwrap_or(params.algorithm);
+            params.digits = uri.digits.unwrap_or(params.digits);
+            params.period = uri.period.unwrap_or(params.period);
+            steam |= uri.steam;
+            (uri.secret, uri.issuer)
         } else {
-            (Secret::from_base32(text)?, Params::default(), None)
+            (Secret::from_base32(text)?, None)
         };
-        if let Some(digits) = fields.get_non_empty("digits") {
-            params.digits = Params::parse_digits(digits)?;
+        if let Some(kind) = apply_options(&mut params, &own)? {
+            steam = kind;
         }
-        if let Some(algorithm) = fields.get_non_empty("algorithm") {
-            params.algorithm = algorithm.parse::<Algorithm>()?;
+        if steam || params.algorithm.is_steam() {
+            params = Params::STEAM;
         }
-        if let Some(period) = fields.get_non_empty("period") {
-            params.period = Params::parse_period(period)?;
+        if let Some(spoken) = own("name") {
+            name = Some(spoken.trim().to_owned());
         }
         Ok(Self {
             secret,
             params,
-            issuer,
+            name,
         })
     }
+}
+
+/// Applies `digits`, `algorithm` and `period` from `option` to `params`, and returns what
+/// `kind` says about Steam, if it is set.
+fn apply_options<'f>(
+    params: &mut Params,
+    option: &impl Fn(&str) -> Option<&'f str>,
+) -> Result<Option<bool>, Error> {
+    if let Some(digits) = option("digits") {
+        params.digits = Params::parse_digits(digits)?;
+    }
+    if let Some(algorithm) = option("algorithm") {
+        params.algorithm = algorithm.parse::<Algorithm>()?;
+    }
+    if let Some(period) = option("period") {
+        params.period = Params::parse_period(period)?;
+    }
+    option("kind")
+        .map(|kind| match kind.trim().to_ascii_lowercase().as_str() {
+            "steam" => Ok(true),
+            "totp" => Ok(false),
+            _ => Err(Error::Kind),
+        })
+        .transpose()
 }

@@ -31,6 +31,24 @@ pub enum Error {
     /// 400 `invalid_digits`, `invalid_period` or `invalid_algorithm`.
     #[error(transparent)]
     Param(#[from] ParamError),
+    /// 400 `invalid_kind`: `kind` is not `totp` or `steam`.
+    #[error("kind must be totp or steam")]
+    Kind,
+    /// 400 `invalid_pin`: the extension's `pin` is not 4 to 12 digits.
+    #[error("pin must be 4 to 12 digits")]
+    Pin,
+    /// 400 `invalid_allow`: `allow` holds no phone number.
+    #[error("allow must list phone numbers, separated by commas")]
+    Allow,
+    /// 400 `invalid_then`: `then` is not `hangup` or a folder path.
+    #[error("then must be hangup or a folder path such as /1/2")]
+    Then,
+    /// 400 `invalid_lang`: `lang` is not `he` or `en`.
+    #[error("lang must be he or en")]
+    Lang,
+    /// 400 `invalid_warn_below`: `warn_below` is not a whole number of seconds from 0 to 60.
+    #[error("warn_below must be a whole number of seconds from 0 to 60")]
+    WarnBelow,
     /// 400 `invalid_json`: a JSON body that is not one flat object.
     #[error("the JSON body must be one object with string or number values")]
     InvalidJson,
@@ -75,6 +93,12 @@ impl Error {
             },
             Self::Uri(UriError::UnsupportedType) => "unsupported_uri_type",
             Self::Uri(UriError::MissingSecret | UriError::Malformed) => "invalid_uri",
+            Self::Kind => "invalid_kind",
+            Self::Pin => "invalid_pin",
+            Self::Allow => "invalid_allow",
+            Self::Then => "invalid_then",
+            Self::Lang => "invalid_lang",
+            Self::WarnBelow => "invalid_warn_below",
             Self::InvalidJson => "invalid_json",
             Self::BadRequest => "bad_request",
             Self::PayloadTooLarge => "payload_too_large",
@@ -137,7 +161,8 @@ impl IntoResponse for Failure {
             );
         }
         match self.format {
-            Format::Phone => yemot::Reply::error(self.error).into_response(),
+            // Failures outside the phone flow come before its `lang` is known: Hebrew.
+            Format::Phone => yemot::Reply::error(self.error, yemot::Lang::He).into_response(),
             Format::Json => {
                 let body = ErrorBody {
                     error: self.error.code(),

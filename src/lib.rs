@@ -10,9 +10,10 @@
 //! - [`secret`]: decoding base32 keys the way people paste them; the redacted [`Secret`](secret::Secret).
 //! - [`otpauth`]: `otpauth://totp/…` key URIs.
 //! - [`totp`]: code computation, a pure function of the time.
-//! - [`account`]: one key and its settings, assembled from request parameters.
+//! - [`account`]: keys and their settings (one, or several for a menu) from request parameters.
 //! - [`request`]: gathering parameters from query and body; phone or JSON answer.
-//! - [`yemot`]: Yemot's reply language and every spoken text.
+//! - [`phone`]: the call itself: PIN, allow-list, account menu, repeat and rollover.
+//! - [`yemot`]: Yemot's reply language and every spoken text, in Hebrew and English.
 //! - [`error`]: every failure, spoken for a phone or as a JSON error code.
 //! - [`routes`]: the handlers.
 //! - [`clock`]: the injectable time source.
@@ -28,6 +29,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod otpauth;
+pub mod phone;
 pub mod request;
 pub mod routes;
 pub mod secret;

@@ -39,6 +39,9 @@ pub struct KeyUri {
     pub issuer: Option<String>,
     /// The account name from the label, if any.
     pub account: Option<String>,
+    /// A Steam Guard key: host `steam`, `issuer=Steam` or `encoder=steam` (as totp-rs, pyotp and
+    /// Steam exporters write it).
+    pub steam: bool,
 }
 
 impl KeyUri {
@@ -51,12 +54,12 @@ impl KeyUri {
             && matches!(text[7], b':' | b'-')
     }
 
-    /// Parses an `otpauth://totp/` URI.
+    /// Parses an `otpauth://totp/` (or `otpauth://steam/`) URI.
     ///
     /// # Errors
     ///
     /// [`UriError::Malformed`] for text that is not such a URI, [`UriError::UnsupportedType`] for
-    /// `hotp`, `steam` and `otpauth-migration` exports, [`UriError::MissingSecret`],
+    /// `hotp` and `otpauth-migration` exports, [`UriError::MissingSecret`],
     /// [`UriError::Secret`] for a bad key and [`UriError::Param`] for a bad `algorithm`,
     /// `digits` or `period`. No error carries any part of the URI.
     pub fn parse(text: &str) -> Result<Self, UriError> {
@@ -72,15 +75,14 @@ impl KeyUri {
                 UriError::Malformed
             });
         }
-        match url.host_str() {
-            Some(host) if host.eq_ignore_ascii_case("totp") => {}
-            Some(host)
-                if host.eq_ignore_ascii_case("hotp") || host.eq_ignore_ascii_case("steam") =>
-            {
+        let mut steam = match url.host_str() {
+            Some(host) if host.eq_ignore_ascii_case("totp") => false,
+            Some(host) if host.eq_ignore_ascii_case("steam") => true,
+            Some(host) if host.eq_ignore_ascii_case("hotp") => {
                 return Err(UriError::UnsupportedType);
             }
             _ => return Err(UriError::Malformed),
-        }
+        };
 
         let (label_issuer, account) = split_label(url.path());
         let mut secret = None;
@@ -93,6 +95,7 @@ impl KeyUri {
                 "algorithm" => algorithm = Some(value.parse::<Algorithm>()?),
                 "digits" => digits = Some(Params::parse_digits(&value)?),
                 "period" => period = Some(Params::parse_period(&value)?),
+                "encoder" => steam |= value.eq_ignore_ascii_case("steam"),
                 _ => {}
             }
         }
@@ -101,13 +104,19 @@ impl KeyUri {
             SecretError::Empty => UriError::MissingSecret,
             other => UriError::Secret(other),
         })?;
+        let issuer = issuer.or(label_issuer);
+        steam |= issuer
+            .as_deref()
+            .is_some_and(|i| i.eq_ignore_ascii_case("steam"));
+        steam |= algorithm == Some(Algorithm::Steam);
         Ok(Self {
             secret,
             algorithm,
             digits,
             period,
-            issuer: issuer.or(label_issuer),
+            issuer,
             account,
+            steam,
         })
     }
 }
@@ -133,7 +142,7 @@ pub enum UriError {
     /// Not an `otpauth://totp/…` URI at all.
     #[error("the otpauth URI is malformed")]
     Malformed,
-    /// A counter-based (`hotp`), Steam or bulk-export (`otpauth-migration`) URI.
+    /// A counter-based (`hotp`) or bulk-export (`otpauth-migration`) URI.
     #[error("only time-based otpauth://totp/ URIs are supported")]
     UnsupportedType,
     /// No `secret=` in the URI.
@@ -229,6 +238,22 @@ mod tests {
         for (text, want) in bad {
             assert_eq!(KeyUri::parse(text).unwrap_err(), want, "{text}");
         }
+    }
+
+    #[test]
+    fn steam_is_recognised_three_ways() {
+        for text in [
+            "otpauth://steam/Steam:me?secret=JBSWY3DPEHPK3PXP",
+            "otpauth://totp/Steam:me?secret=JBSWY3DPEHPK3PXP&issuer=Steam",
+            "otpauth://totp/me?secret=JBSWY3DPEHPK3PXP&encoder=steam",
+        ] {
+            assert!(KeyUri::parse(text).unwrap().steam, "{text}");
+        }
+        assert!(
+            !KeyUri::parse("otpauth://totp/x?secret=JBSWY3DPEHPK3PXP")
+                .unwrap()
+                .steam
+        );
     }
 
     #[test]

@@ -10,8 +10,10 @@ use serde::Serialize;
 use crate::AppState;
 use crate::account::Account;
 use crate::error::{Error, Failure};
+use crate::phone;
 use crate::request::{Fields, Format};
 use crate::totp::{self, Code, Params};
+use crate::yemot::texts::HE;
 use crate::yemot::{self, Reply};
 
 /// `GET|POST /api/2fa`: the current code of `secret`, spoken for Yemot or as JSON.
@@ -20,21 +22,22 @@ pub async fn two_fa(State(state): State<AppState>, fields: Fields) -> Result<Res
     if fields.is_hangup() {
         return Ok(Reply::hangup_ack().into_response());
     }
-    let format = fields.format;
-    let fail = |error: Error| Failure::new(error, format);
-    let account = Account::from_fields(&fields).map_err(fail)?;
-    let now = state.clock.now().map_err(|e| fail(e.into()))?;
-    let code = totp::code_at(&account.secret, &account.params, now);
-    Ok(match format {
-        Format::Phone => Reply::code(&code).into_response(),
-        Format::Json => Json(CodeBody::new(&code, &account.params)).into_response(),
-    })
+    match fields.format {
+        Format::Phone => Ok(phone::answer(&fields, &state.clock).into_response()),
+        Format::Json => {
+            let fail = |error: Error| Failure::new(error, Format::Json);
+            let account = Account::from_fields(&fields).map_err(fail)?;
+            let now = state.clock.now().map_err(|e| fail(e.into()))?;
+            let code = totp::code_at(&account.secret, &account.params, now);
+            Ok(Json(CodeBody::new(&code, &account.params)).into_response())
+        }
+    }
 }
 
 /// The JSON answer of `/api/2fa`.
 #[derive(Serialize)]
 struct CodeBody<'a> {
-    /// The code, leading zeros kept.
+    /// The code, leading zeros kept (Steam: 5 letters and digits).
     code: &'a str,
     digits: u8,
     period: u64,
@@ -59,7 +62,9 @@ impl<'a> CodeBody<'a> {
             step: code.step,
             ttl: code.ttl,
             valid_until: code.valid_until,
-            id_list_message: yemot::code_messages(code).as_str().to_owned(),
+            id_list_message: yemot::code_messages(code, HE.intro, &HE)
+                .as_str()
+                .to_owned(),
         }
     }
 }

@@ -10,7 +10,8 @@ use serde::Serialize;
 
 use crate::secret::Secret;
 
-/// The HMAC behind the code. RFC 6238 allows these three; SHA1 is what nearly every site uses.
+/// The HMAC behind the code. RFC 6238 allows the first three; SHA1 is what nearly every site
+/// uses. Steam Guard is HMAC-SHA1 too, but writes the code as 5 characters of its own alphabet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub enum Algorithm {
     /// HMAC-SHA1, the default.
@@ -20,6 +21,8 @@ pub enum Algorithm {
     SHA256,
     /// HMAC-SHA512.
     SHA512,
+    /// Steam Guard: HMAC-SHA1, 5 characters from `23456789BCDFGHJKMNPQRTVWXY`.
+    Steam,
 }
 
 impl Algorithm {
@@ -29,7 +32,13 @@ impl Algorithm {
             Self::SHA1 => "SHA1",
             Self::SHA256 => "SHA256",
             Self::SHA512 => "SHA512",
+            Self::Steam => "STEAM",
         }
+    }
+
+    /// Whether codes are Steam Guard letters rather than digits.
+    pub fn is_steam(self) -> bool {
+        self == Self::Steam
     }
 
     fn to_totp_rs(self) -> totp_rs::Algorithm {
@@ -37,6 +46,7 @@ impl Algorithm {
             Self::SHA1 => totp_rs::Algorithm::SHA1,
             Self::SHA256 => totp_rs::Algorithm::SHA256,
             Self::SHA512 => totp_rs::Algorithm::SHA512,
+            Self::Steam => totp_rs::Algorithm::Steam,
         }
     }
 }
@@ -71,6 +81,7 @@ impl FromStr for Algorithm {
             b"SHA1" => Ok(Self::SHA1),
             b"SHA256" => Ok(Self::SHA256),
             b"SHA512" => Ok(Self::SHA512),
+            b"STEAM" => Ok(Self::Steam),
             _ => Err(ParamError::Algorithm),
         }
     }
@@ -88,13 +99,15 @@ pub const MAX_PERIOD: u64 = 300;
 pub const DEFAULT_PERIOD: u64 = 30;
 /// The digit count nearly every site uses.
 pub const DEFAULT_DIGITS: u8 = 6;
+/// Characters in a Steam Guard code.
+pub const STEAM_DIGITS: u8 = 5;
 
 /// How codes are made from a secret: the hash, the length and the time step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Params {
     /// The HMAC hash.
     pub algorithm: Algorithm,
-    /// Digits in the code, [`MIN_DIGITS`]..=[`MAX_DIGITS`].
+    /// Digits in the code, [`MIN_DIGITS`]..=[`MAX_DIGITS`] ([`STEAM_DIGITS`] for Steam).
     pub digits: u8,
     /// Seconds per step, [`MIN_PERIOD`]..=[`MAX_PERIOD`].
     pub period: u64,
@@ -111,6 +124,13 @@ impl Default for Params {
 }
 
 impl Params {
+    /// Steam Guard's fixed settings: 5 characters, 30 s.
+    pub const STEAM: Self = Self {
+        algorithm: Algorithm::Steam,
+        digits: STEAM_DIGITS,
+        period: DEFAULT_PERIOD,
+    };
+
     /// Parses a digit count given as text.
     ///
     /// # Errors
@@ -147,14 +167,14 @@ pub enum ParamError {
     /// `period` is not a whole number of seconds from 1 to 300.
     #[error("period must be a whole number of seconds from 1 to 300")]
     Period,
-    /// `algorithm` is not SHA1, SHA256 or SHA512.
-    #[error("algorithm must be SHA1, SHA256 or SHA512")]
+    /// `algorithm` is not SHA1, SHA256, SHA512 or STEAM.
+    #[error("algorithm must be SHA1, SHA256 or SHA512 (or STEAM)")]
     Algorithm,
 }
 
 /// One computed code with the time facts a caller needs to use it.
 pub struct Code {
-    /// The code, zero-padded to `digits` characters.
+    /// The code, zero-padded to `digits` characters (Steam: 5 letters and digits).
     digits: String,
     /// The step counter: `time / period`.
     pub step: u64,
@@ -165,7 +185,7 @@ pub struct Code {
 }
 
 impl Code {
-    /// The code's digits, leading zeros kept.
+    /// The code's characters, leading zeros kept.
     pub fn as_str(&self) -> &str {
         &self.digits
     }
@@ -189,11 +209,15 @@ impl Drop for Code {
 
 /// Computes the code of `secret` at Unix time `now`.
 ///
-/// `params` must already be within bounds ([`Params::parse_digits`], [`Params::parse_period`]):
+/// `params` must already be within bounds ([`Params::parse_digits`], [`Params::parse_period`],
+/// [`Params::STEAM`]):
 /// totp-rs' unchecked builder is used because it alone accepts the 80-bit keys real sites issue,
 /// and it would panic on a zero period or ten digits.
 pub fn code_at(secret: &Secret, params: &Params, now: u64) -> Code {
-    debug_assert!((MIN_DIGITS..=MAX_DIGITS).contains(&params.digits));
+    debug_assert!(
+        (MIN_DIGITS..=MAX_DIGITS).contains(&params.digits)
+            || (params.algorithm.is_steam() && params.digits == STEAM_DIGITS)
+    );
     debug_assert!((MIN_PERIOD..=MAX_PERIOD).contains(&params.period));
     let totp = totp_rs::Builder::new()
         .with_algorithm(params.algorithm.to_totp_rs())
@@ -227,6 +251,7 @@ mod tests {
         ] {
             assert_eq!(text.parse::<Algorithm>(), Ok(want), "{text}");
         }
+        assert_eq!("steam".parse::<Algorithm>(), Ok(Algorithm::Steam));
         for bad in ["", "MD5", "SHA3", "SHA-1-SHA-1-SHA-1-SHA1", "sha 384"] {
             assert_eq!(
                 bad.parse::<Algorithm>(),
@@ -260,5 +285,23 @@ mod tests {
         assert_eq!((code.step, code.ttl, code.valid_until), (2, 30, 90));
         assert_eq!(code.as_str().len(), 6);
         assert!(!format!("{code:?}").contains(code.as_str()));
+    }
+
+    #[test]
+    fn steam_codes_match_pyotp_contrib_steam() {
+        // totp-reference.md §1.6: RFC SHA1 seed, cross-checked with pyotp's contrib.Steam.
+        let secret = Secret::from_bytes(b"12345678901234567890").unwrap();
+        for (time, want) in [
+            (59, "PV9M4"),
+            (1111111109, "PY4YB"),
+            (1234567890, "VHHQY"),
+            (2000000000, "9N776"),
+        ] {
+            assert_eq!(
+                code_at(&secret, &Params::STEAM, time).as_str(),
+                want,
+                "t={time}"
+            );
+        }
     }
 }

@@ -1,4 +1,4 @@
-//! No secret, code or caller number reaches a log line or a reply, on any path, with logging
+//! No secret, code, PIN or caller number reaches a log line or a reply, on any path, with logging
 //! at its most verbose (`trace`, every crate). Its own binary: it installs the global logger.
 
 use std::io::Write;
@@ -17,6 +17,8 @@ use yemot_2fa::{AppState, app, clock::Clock, telemetry};
 const SENTINEL: &str = "SENTINELSECRETQQ";
 /// A caller number that must not be logged either.
 const PHONE: &str = "0529876543";
+/// A PIN that must not be logged (12 digits: no timestamp holds it by chance).
+const PIN: &str = "975318642097";
 /// The pinned time; the sentinel's 8-digit code at this time must not be logged.
 const T: u64 = 1_800_000_000;
 
@@ -118,7 +120,7 @@ async fn nothing_secret_is_logged_or_echoed_at_trace_level() {
         let response = router.clone().oneshot(req).await.unwrap();
         let body = response.into_body().collect().await.unwrap().to_bytes();
         let body = String::from_utf8_lossy(&body);
-        for needle in [SENTINEL, &SENTINEL.to_lowercase(), PHONE] {
+        for needle in [SENTINEL, &SENTINEL.to_lowercase(), PHONE, PIN] {
             assert!(!body.contains(needle), "{what} echoed {needle}: {body}");
         }
     }
@@ -201,7 +203,7 @@ async fn nothing_secret_is_logged_or_echoed_at_trace_level() {
         log.contains("finished processing request") && log.contains(r#"route="/api/2fa""#),
         "the capture works and request events were logged:\n{log}"
     );
-    for needle in [SENTINEL, &SENTINEL.to_lowercase(), PHONE, &code] {
+    for needle in [SENTINEL, &SENTINEL.to_lowercase(), PHONE, PIN, &code] {
         assert!(!log.contains(needle), "{needle} reached the log:\n{log}");
     }
     assert!(!log.contains("d-"), "a spoken reply reached the log");

@@ -1,62 +1,224 @@
-//! Everything the caller hears in words, in one place, so wording is reviewed together and the
-//! test below can prove that no text holds a character Yemot's message language forbids.
+//! Everything the caller hears in words, in Hebrew and English, in one place: wording is reviewed
+//! together, and the tests below prove that no text holds a character Yemot's message language
+//! forbids and that both languages have every text.
 
 use crate::error::Error;
 use crate::otpauth::UriError;
 use crate::secret::SecretError;
 use crate::totp::ParamError;
 
-/// Said before the code.
-pub const INTRO: &str = "הקוד הוא";
-/// Said before the code's second reading.
-pub const AGAIN: &str = "אני חוזר";
+/// The language the caller hears, from `lang=he` (the default) or `lang=en`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    /// Hebrew.
+    #[default]
+    He,
+    /// English. Yemot reads a `t-` item that begins in English with an English voice.
+    En,
+}
+
+impl Lang {
+    /// Parses `he` or `en` (any case; `iw`, `hebrew`, `english` too).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Lang`] for anything else.
+    pub fn parse(text: &str) -> Result<Self, Error> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "he" | "iw" | "hebrew" | "heb" => Ok(Self::He),
+            "en" | "english" | "eng" => Ok(Self::En),
+            _ => Err(Error::Lang),
+        }
+    }
+
+    /// This language's texts.
+    pub fn texts(self) -> &'static Texts {
+        match self {
+            Self::He => &HE,
+            Self::En => &EN,
+        }
+    }
+}
+
+/// The fixed texts of one language. Numbers are spoken by separate `n-`/`d-` items between
+/// the `…_before` and `…_after` halves, so each language keeps its own word order.
+pub struct Texts {
+    /// Before the code.
+    pub intro: &'static str,
+    /// Before the code's second reading.
+    pub again: &'static str,
+    /// After the code, inviting a repeat.
+    pub repeat_prompt: &'static str,
+    /// "This code has" … N … "seconds left".
+    pub seconds_left_before: &'static str,
+    /// See [`seconds_left_before`](Self::seconds_left_before).
+    pub seconds_left_after: &'static str,
+    /// After a low-seconds warning: press 1 for the next code.
+    pub next_prompt: &'static str,
+    /// "The next code, valid in" … N … "seconds, is".
+    pub next_code_before: &'static str,
+    /// See [`next_code_before`](Self::next_code_before).
+    pub next_code_after: &'static str,
+    /// The end of a call.
+    pub goodbye: &'static str,
+    /// Asks for the PIN.
+    pub pin_prompt: &'static str,
+    /// A wrong PIN, with attempts left.
+    pub pin_wrong: &'static str,
+    /// A wrong PIN, no attempts left.
+    pub pin_locked: &'static str,
+    /// "For the code of" … name … "press" … key.
+    pub menu_before: &'static str,
+    /// See [`menu_before`](Self::menu_before).
+    pub menu_press: &'static str,
+    /// An account's name when it has none: "account" … key.
+    pub account: &'static str,
+    /// A menu key that matches no account.
+    pub choice_invalid: &'static str,
+    /// A caller outside the allow-list.
+    pub caller_refused: &'static str,
+    /// `allow` is set but Yemot did not send the caller's number.
+    pub caller_unknown: &'static str,
+}
+
+/// Hebrew.
+pub static HE: Texts = Texts {
+    intro: "הקוד הוא",
+    again: "אני חוזר",
+    repeat_prompt: "לשמיעה חוזרת הקישו 1",
+    seconds_left_before: "לקוד הזה נותרו",
+    seconds_left_after: "שניות",
+    next_prompt: "לקבלת הקוד הבא הקישו 1",
+    next_code_before: "הקוד הבא, שיתחיל לפעול בעוד",
+    next_code_after: "שניות, הוא",
+    goodbye: "להתראות",
+    pin_prompt: "נא להקיש את הקוד האישי ובסיומו סולמית",
+    pin_wrong: "הקוד האישי שגוי, נא לנסות שוב",
+    pin_locked: "הקוד האישי שגוי, להתראות",
+    menu_before: "לקוד של",
+    menu_press: "הקישו",
+    account: "חשבון",
+    choice_invalid: "הבחירה שגויה, להתראות",
+    caller_refused: "מספר הטלפון שממנו התקשרתם אינו מורשה לשמוע קודים, להתראות",
+    caller_unknown: "מספר המתקשר לא נשלח לשרת, על מנהל השלוחה לאפשר שליחת מספר המתקשר",
+};
+
+/// English.
+pub static EN: Texts = Texts {
+    intro: "The code is",
+    again: "I repeat",
+    repeat_prompt: "To hear it again, press 1",
+    seconds_left_before: "This code has",
+    seconds_left_after: "seconds left",
+    next_prompt: "For the next code, press 1",
+    next_code_before: "The next code, valid in",
+    next_code_after: "seconds, is",
+    goodbye: "Goodbye",
+    pin_prompt: "Please enter your PIN, then press the pound key",
+    pin_wrong: "Wrong PIN, please try again",
+    pin_locked: "Wrong PIN, goodbye",
+    menu_before: "For the code of",
+    menu_press: "press",
+    account: "account",
+    choice_invalid: "Invalid choice, goodbye",
+    caller_refused: "Your phone number may not hear codes, goodbye",
+    caller_unknown: "The caller number was not sent, the extension owner must enable sending it",
+};
 
 /// What the caller hears when a request fails. Errors in the extension's settings name what the
 /// extension owner must fix: on a fresh setup the owner is the first caller.
-pub fn spoken(error: Error) -> &'static str {
-    match error {
+pub fn spoken(error: Error, lang: Lang) -> &'static str {
+    let (he, en) = match error {
         Error::MissingSecret
         | Error::Secret(SecretError::Empty)
-        | Error::Uri(UriError::MissingSecret) => {
-            "לא הוגדר מפתח סודי בשלוחה, על מנהל השלוחה להוסיף את המפתח בהגדרות השלוחה"
-        }
+        | Error::Uri(UriError::MissingSecret) => (
+            "לא הוגדר מפתח סודי בשלוחה, על מנהל השלוחה להוסיף את המפתח בהגדרות השלוחה",
+            "No secret key is set for this extension, the owner must add it to the extension settings",
+        ),
         Error::Secret(SecretError::NotBase32)
-        | Error::Uri(UriError::Secret(SecretError::NotBase32 | SecretError::Empty)) => {
-            "המפתח הסודי שהוגדר בשלוחה שגוי, יש להעתיק אותו שוב מהאתר, מותרות רק אותיות באנגלית וספרות מ 2 עד 7"
-        }
+        | Error::Uri(UriError::Secret(SecretError::NotBase32 | SecretError::Empty)) => (
+            "המפתח הסודי שהוגדר בשלוחה שגוי, יש להעתיק אותו שוב מהאתר, מותרות רק אותיות באנגלית וספרות מ 2 עד 7",
+            "The secret key of this extension is wrong, copy it again from the website, only letters and the digits 2 to 7 are allowed",
+        ),
         Error::Secret(SecretError::TooShort)
-        | Error::Uri(UriError::Secret(SecretError::TooShort)) => {
-            "המפתח הסודי שהוגדר בשלוחה קצר מדי, יש להעתיק את המפתח המלא מהאתר"
-        }
+        | Error::Uri(UriError::Secret(SecretError::TooShort)) => (
+            "המפתח הסודי שהוגדר בשלוחה קצר מדי, יש להעתיק את המפתח המלא מהאתר",
+            "The secret key of this extension is too short, copy the whole key from the website",
+        ),
         Error::Secret(SecretError::TooLong)
-        | Error::Uri(UriError::Secret(SecretError::TooLong)) => {
-            "המפתח הסודי שהוגדר בשלוחה ארוך מדי, יש להעתיק אותו שוב מהאתר"
-        }
-        Error::Uri(UriError::Malformed) => {
-            "קישור המפתח שהוגדר בשלוחה שגוי, יש להעתיק אותו שוב במלואו"
-        }
-        Error::Uri(UriError::UnsupportedType) => {
-            "סוג המפתח שהוגדר בשלוחה אינו נתמך, נתמכים רק קודים מתחלפים לפי זמן"
-        }
-        Error::Param(ParamError::Digits) | Error::Uri(UriError::Param(ParamError::Digits)) => {
-            "מספר הספרות שהוגדר בשלוחה שגוי, יש להגדיר 6, 7 או 8 ספרות"
-        }
-        Error::Param(ParamError::Period) | Error::Uri(UriError::Param(ParamError::Period)) => {
-            "זמן התחלפות הקוד שהוגדר בשלוחה שגוי, יש להגדיר מספר שניות בין 1 ל 300"
-        }
+        | Error::Uri(UriError::Secret(SecretError::TooLong)) => (
+            "המפתח הסודי שהוגדר בשלוחה ארוך מדי, יש להעתיק אותו שוב מהאתר",
+            "The secret key of this extension is too long, copy it again from the website",
+        ),
+        Error::Uri(UriError::Malformed) => (
+            "קישור המפתח שהוגדר בשלוחה שגוי, יש להעתיק אותו שוב במלואו",
+            "The key link of this extension is broken, copy the whole link again",
+        ),
+        Error::Uri(UriError::UnsupportedType) => (
+            "סוג המפתח שהוגדר בשלוחה אינו נתמך, נתמכים רק קודים מתחלפים לפי זמן",
+            "This kind of key is not supported, only time based codes are",
+        ),
+        Error::Param(ParamError::Digits) | Error::Uri(UriError::Param(ParamError::Digits)) => (
+            "מספר הספרות שהוגדר בשלוחה שגוי, יש להגדיר 6, 7 או 8 ספרות",
+            "The number of digits set for this extension is wrong, set 6, 7 or 8",
+        ),
+        Error::Param(ParamError::Period) | Error::Uri(UriError::Param(ParamError::Period)) => (
+            "זמן התחלפות הקוד שהוגדר בשלוחה שגוי, יש להגדיר מספר שניות בין 1 ל 300",
+            "The code period set for this extension is wrong, set a number of seconds from 1 to 300",
+        ),
         Error::Param(ParamError::Algorithm)
-        | Error::Uri(UriError::Param(ParamError::Algorithm)) => {
-            "סוג האלגוריתם שהוגדר בשלוחה שגוי, יש להגדיר SHA1, SHA256 או SHA512"
-        }
-        Error::NotFound | Error::MethodNotAllowed => {
-            "כתובת השרת שהוגדרה בשלוחה שגויה, יש לבדוק את כתובת השרת בהגדרות השלוחה"
-        }
-        Error::InvalidJson | Error::BadRequest | Error::PayloadTooLarge => {
-            "הבקשה שהגיעה לשרת שגויה, נא לפנות למנהל השלוחה"
-        }
-        Error::Timeout => "השרת עמוס כעת, נא לנסות שוב בעוד מספר דקות",
-        Error::Clock => "שעון השרת שגוי ולכן לא ניתן לחשב את הקוד, נא לפנות למנהל השרת",
-        Error::Internal => "אירעה שגיאה בשרת, נא לנסות שוב מאוחר יותר",
+        | Error::Uri(UriError::Param(ParamError::Algorithm)) => (
+            "סוג האלגוריתם שהוגדר בשלוחה שגוי, יש להגדיר SHA1, SHA256 או SHA512",
+            "The algorithm set for this extension is wrong, set SHA1, SHA256 or SHA512",
+        ),
+        Error::Kind => (
+            "סוג הקוד שהוגדר בשלוחה שגוי, יש להגדיר totp או steam",
+            "The code kind set for this extension is wrong, set totp or steam",
+        ),
+        Error::Pin => (
+            "הקוד האישי שהוגדר בשלוחה שגוי, יש להגדיר בין 4 ל 12 ספרות",
+            "The PIN set for this extension is wrong, set 4 to 12 digits",
+        ),
+        Error::Allow => (
+            "רשימת המספרים המורשים שהוגדרה בשלוחה שגויה",
+            "The list of allowed phone numbers set for this extension is wrong",
+        ),
+        Error::Then => (
+            "השלוחה שאליה יש לעבור בסיום שגויה, יש להגדיר hangup או נתיב שלוחה",
+            "The folder to go to at the end is wrong, set hangup or a folder path",
+        ),
+        Error::Lang => (
+            "השפה שהוגדרה בשלוחה שגויה, יש להגדיר he או en",
+            "The language set for this extension is wrong, set he or en",
+        ),
+        Error::WarnBelow => (
+            "מספר השניות לאזהרה שהוגדר בשלוחה שגוי, יש להגדיר מספר בין 0 ל 60",
+            "The warning seconds set for this extension are wrong, set a number from 0 to 60",
+        ),
+        Error::NotFound | Error::MethodNotAllowed => (
+            "כתובת השרת שהוגדרה בשלוחה שגויה, יש לבדוק את כתובת השרת בהגדרות השלוחה",
+            "The server address of this extension is wrong, check it in the extension settings",
+        ),
+        Error::InvalidJson | Error::BadRequest | Error::PayloadTooLarge => (
+            "הבקשה שהגיעה לשרת שגויה, נא לפנות למנהל השלוחה",
+            "The server received a bad request, please contact the extension owner",
+        ),
+        Error::Timeout => (
+            "השרת עמוס כעת, נא לנסות שוב בעוד מספר דקות",
+            "The server is busy, please try again in a few minutes",
+        ),
+        Error::Clock => (
+            "שעון השרת שגוי ולכן לא ניתן לחשב את הקוד, נא לפנות למנהל השרת",
+            "The server clock is wrong so the code cannot be computed, please contact the server owner",
+        ),
+        Error::Internal => (
+            "אירעה שגיאה בשרת, נא לנסות שוב מאוחר יותר",
+            "A server error occurred, please try again later",
+        ),
+    };
+    match lang {
+        Lang::He => he,
+        Lang::En => en,
     }
 }
 
@@ -65,28 +227,89 @@ mod tests {
     use super::*;
     use crate::yemot::is_clean_text;
 
+    const ERRORS: [Error; 24] = [
+        Error::MissingSecret,
+        Error::Secret(SecretError::Empty),
+        Error::Secret(SecretError::NotBase32),
+        Error::Secret(SecretError::TooShort),
+        Error::Secret(SecretError::TooLong),
+        Error::Uri(UriError::Malformed),
+        Error::Uri(UriError::UnsupportedType),
+        Error::Uri(UriError::MissingSecret),
+        Error::Param(ParamError::Digits),
+        Error::Param(ParamError::Period),
+        Error::Param(ParamError::Algorithm),
+        Error::Kind,
+        Error::Pin,
+        Error::Allow,
+        Error::Then,
+        Error::Lang,
+        Error::WarnBelow,
+        Error::NotFound,
+        Error::MethodNotAllowed,
+        Error::InvalidJson,
+        Error::PayloadTooLarge,
+        Error::Timeout,
+        Error::Clock,
+        Error::Internal,
+    ];
+
+    fn all(t: &Texts) -> [&'static str; 18] {
+        [
+            t.intro,
+            t.again,
+            t.repeat_prompt,
+            t.seconds_left_before,
+            t.seconds_left_after,
+            t.next_prompt,
+            t.next_code_before,
+            t.next_code_after,
+            t.goodbye,
+            t.pin_prompt,
+            t.pin_wrong,
+            t.pin_locked,
+            t.menu_before,
+            t.menu_press,
+            t.account,
+            t.choice_invalid,
+            t.caller_refused,
+            t.caller_unknown,
+        ]
+    }
+
     #[test]
-    fn every_text_is_safe_for_yemot() {
-        let errors = [
-            Error::MissingSecret,
-            Error::Secret(SecretError::Empty),
-            Error::Secret(SecretError::NotBase32),
-            Error::Secret(SecretError::TooShort),
-            Error::Secret(SecretError::TooLong),
-            Error::Uri(UriError::Malformed),
-            Error::Uri(UriError::UnsupportedType),
-            Error::Uri(UriError::MissingSecret),
-            Error::Param(ParamError::Digits),
-            Error::Param(ParamError::Period),
-            Error::Param(ParamError::Algorithm),
-            Error::NotFound,
-            Error::InvalidJson,
-            Error::Timeout,
-            Error::Clock,
-            Error::Internal,
-        ];
-        for text in errors.map(spoken).iter().chain(&[INTRO, AGAIN]) {
-            assert!(is_clean_text(text), "{text}");
+    fn every_text_is_safe_for_yemot_in_both_languages() {
+        for lang in [Lang::He, Lang::En] {
+            for text in all(lang.texts()) {
+                assert!(is_clean_text(text), "{text}");
+            }
+            for error in ERRORS {
+                assert!(is_clean_text(spoken(error, lang)), "{error:?}");
+            }
         }
+    }
+
+    #[test]
+    fn english_texts_start_in_english_and_hebrew_ones_in_hebrew() {
+        let hebrew = |s: &str| {
+            s.chars()
+                .next()
+                .is_some_and(|c| ('\u{5d0}'..='\u{5ea}').contains(&c))
+        };
+        for (he, en) in all(&HE).into_iter().zip(all(&EN)) {
+            assert!(hebrew(he), "{he}");
+            assert!(en.starts_with(|c: char| c.is_ascii_alphabetic()), "{en}");
+        }
+        for error in ERRORS {
+            assert!(hebrew(spoken(error, Lang::He)));
+            assert!(spoken(error, Lang::En).starts_with(|c: char| c.is_ascii_alphabetic()));
+        }
+    }
+
+    #[test]
+    fn languages_parse() {
+        assert_eq!(Lang::parse("he"), Ok(Lang::He));
+        assert_eq!(Lang::parse(" EN "), Ok(Lang::En));
+        assert_eq!(Lang::parse("fr"), Err(Error::Lang));
     }
 }

@@ -281,6 +281,13 @@ impl Yemot {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The option fields of a `read`, if the reply asks for keys (field 1 is the name).
+    pub fn read(&self) -> Option<Vec<String>> {
+        let value = self.command("read")?;
+        let options = value.split_once('=').unwrap().1;
+        Some(options.split(',').map(str::to_owned).collect())
+    }
+
     /// Whether the call ends here with a hang-up.
     pub fn hangs_up(&self) -> bool {
         self.command("go_to_folder") == Some("hangup")

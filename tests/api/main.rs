@@ -4,6 +4,7 @@
 mod helpers;
 mod json;
 mod oathtool;
+mod phone;
 mod props;
 mod socket;
 mod vectors;

@@ -7,29 +7,34 @@ use crate::helpers::*;
 
 /// At t = 59 the RFC SHA1 seed gives 94287082 (8 digits) and 287082 (6 digits).
 const T: u64 = 59;
+/// At t = 1234567890, a fresh step (30 s left), it gives 89005924 and 005924.
+const FRESH: u64 = 1234567890;
 
 #[tokio::test]
-async fn form_post_with_call_parameters_reads_the_code_twice_then_hangs_up() {
+async fn form_post_with_call_parameters_reads_the_code_twice_and_offers_a_repeat() {
     let body = format!("{CALL_PARAMS}&secret={RFC_SHA1}");
-    let reply = send(&app_at(T), yemot_post(&body)).await.yemot();
-    assert_eq!(reply.codes(), ["287082", "287082"]);
-    assert_eq!(reply.text(), "הקוד הוא | אני חוזר");
-    assert!(reply.hangs_up());
+    let reply = send(&app_at(FRESH), yemot_post(&body)).await.yemot();
+    assert_eq!(reply.codes(), ["005924", "005924"]);
+    assert_eq!(reply.text(), "הקוד הוא | אני חוזר | לשמיעה חוזרת הקישו 1");
     assert_eq!(
-        reply.command("id_list_message"),
-        Some("t-הקוד הוא.d-287.d-082.t-אני חוזר.d-287.d-082"),
-        "digit groups of three, leading zero kept"
+        reply.command("read"),
+        Some(
+            "t-הקוד הוא.d-005.d-924.t-אני חוזר.d-005.d-924.t-לשמיעה חוזרת הקישו 1=rep1,no,1,1,7,No,no,no,,,1,Ok,None,,no"
+        ),
+        "digit groups of three, leading zeros kept; any key or none comes back as rep1"
     );
 }
 
 #[tokio::test]
 async fn get_with_query_string_works_the_same() {
     let query = format!("{CALL_PARAMS}&secret={RFC_SHA1}&digits=8");
-    let reply = send(&app_at(T), yemot_get(&query)).await.yemot();
-    assert_eq!(reply.codes(), ["94287082", "94287082"]);
-    assert_eq!(
-        reply.command("id_list_message"),
-        Some("t-הקוד הוא.d-9428.d-7082.t-אני חוזר.d-9428.d-7082"),
+    let reply = send(&app_at(FRESH), yemot_get(&query)).await.yemot();
+    assert_eq!(reply.codes(), ["89005924", "89005924"]);
+    assert!(
+        reply
+            .command("read")
+            .unwrap()
+            .starts_with("t-הקוד הוא.d-8900.d-5924.t-אני חוזר.d-8900.d-5924."),
         "eight digits are read as 4+4"
     );
 }

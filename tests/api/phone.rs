@@ -1,0 +1,504 @@
+//! The phone flow, turn by turn, with a clock the test moves: repeat and rollover, the
+//! low-seconds warning, the account menu, PIN and allow-list, English, Steam, hang-up at every
+//! step. Every reply passes the test-side grammar check (`Answer::yemot`).
+
+use axum::Router;
+use yemot_2fa::{AppState, app, clock::Clock};
+
+use crate::helpers::*;
+
+/// RFC seed, 8 digits: t=1234567890 → 89005924 (30 s left); t=2000000000 → 69279037.
+const FRESH: u64 = 1234567890;
+
+/// One call: the parameters Yemot would re-send, growing with each answer.
+struct Call {
+    router: Router,
+    clock: Clock,
+    params: Vec<(String, String)>,
+}
+
+impl Call {
+    fn new(at: u64, adds: &[(&str, &str)]) -> Self {
+        let clock = Clock::manual(at);
+        let mut params: Vec<(String, String)> = serde_urlencoded::from_str(CALL_PARAMS).unwrap();
+        params.extend(adds.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        Self {
+            router: app(AppState::with_clock(clock.clone())),
+            clock,
+            params,
+        }
+    }
+
+    async fn turn(&self) -> Yemot {
+        let body = serde_urlencoded::to_string(&self.params).unwrap();
+        send(&self.router, yemot_post(&body)).await.yemot()
+    }
+
+    /// The caller types `keys` at the `read` of `reply`; returns the next reply.
+    async fn press(&mut self, reply: &Yemot, keys: &str) -> Yemot {
+        let name = reply.read().expect("the server asked for keys")[0].clone();
+        self.params.push((name, keys.to_owned()));
+        self.turn().await
+    }
+
+    async fn hang_up(&mut self) {
+        self.params.push(("hangup".into(), "yes".into()));
+        self.params.push(("ApiHangupExtension".into(), "/2".into()));
+        let body = serde_urlencoded::to_string(&self.params).unwrap();
+        let answer = send(&self.router, yemot_post(&body)).await;
+        assert_eq!((answer.status.as_u16(), answer.body.as_str()), (200, ""));
+    }
+}
+
+#[tokio::test]
+async fn pressing_one_repeats_and_a_rollover_gives_the_new_code() {
+    let mut call = Call::new(FRESH, &[("secret", RFC_SHA1), ("digits", "8")]);
+    let first = call.turn().await;
+    assert_eq!(first.codes(), ["89005924", "89005924"]);
+    assert_eq!(first.read().unwrap()[0], "rep1");
+
+    call.clock.set(FRESH + 10);
+    let second = call.press(&first, "1").await;
+    assert_eq!(second.codes()[0], "89005924", "same step, same code");
+    assert_eq!(second.read().unwrap()[0], "rep2", "a fresh name per round");
+
+    call.clock.set(2000000000);
+    let third = call.press(&second, "1").await;
+    assert_eq!(
+        third.codes(),
+        ["69279037", "69279037"],
+        "recomputed after the rollover"
+    );
+    call.hang_up().await;
+}
+
+#[tokio::test]
+async fn any_other_key_or_silence_says_goodbye_and_ends() {
+    for keys in ["2", "*", "None"] {
+        let mut call = Call::new(FRESH, &[("secret", RFC_SHA1)]);
+        let first = call.turn().await;
+        let end = call.press(&first, keys).await;
+        assert!(end.codes().is_empty(), "{keys}");
+        assert_eq!(end.text(), "להתראות");
+        assert!(end.hangs_up());
+    }
+}
+
+#[tokio::test]
+async fn repeats_are_capped_at_five() {
+    let mut call = Call::new(FRESH, &[("secret", RFC_SHA1)]);
+    let mut reply = call.turn().await;
+    for round in 1..=5 {
+        assert_eq!(reply.read().unwrap()[0], format!("rep{round}"));
+        reply = call.press(&reply, "1").await;
+    }
+    assert!(reply.read().is_none(), "no sixth prompt");
+    assert_eq!(
+        reply.codes().len(),
+        2,
+        "the last reading still says the code"
+    );
+    assert!(reply.text().ends_with("להתראות") && reply.hangs_up());
+}
+
+#[tokio::test]
+async fn few_seconds_left_warns_and_pressing_one_gives_the_next_code() {
+    // 5 s before 1234567890: the current code is about to change.
+    let mut call = Call::new(FRESH - 5, &[("secret", RFC_SHA1), ("digits", "8")]);
+    let first = call.turn().await;
+    assert_eq!(
+        first.text(),
+        "הקוד הוא | אני חוזר | לקוד הזה נותרו | שניות | לקבלת הקוד הבא הקישו 1"
+    );
+    assert!(first.items().contains(&Item::Other("n-5".into())));
+
+    // Two seconds later the caller presses 1: the next code, not one with 3 s to live.
+    call.clock.set(FRESH - 3);
+    let next = call.press(&first, "1").await;
+    assert_eq!(
+        next.codes(),
+        ["89005924", "89005924"],
+        "the RFC vector of the next step"
+    );
+    assert!(
+        next.text()
+            .starts_with("הקוד הבא, שיתחיל לפעול בעוד | שניות, הוא"),
+        "{}",
+        next.text()
+    );
+    assert!(next.items().contains(&Item::Other("n-3".into())));
+    assert_eq!(next.read().unwrap()[0], "rep2");
+}
+
+#[tokio::test]
+async fn warning_threshold_and_always_seconds_are_settable() {
+    let silent = Call::new(FRESH - 5, &[("secret", RFC_SHA1), ("warn_below", "0")])
+        .turn()
+        .await;
+    assert_eq!(silent.text(), "הקוד הוא | אני חוזר | לשמיעה חוזרת הקישו 1");
+
+    let early = Call::new(FRESH - 20, &[("secret", RFC_SHA1), ("warn_below", "25")])
+        .turn()
+        .await;
+    assert!(early.text().contains("לקוד הזה נותרו"), "{}", early.text());
+
+    let always = Call::new(FRESH - 20, &[("secret", RFC_SHA1), ("seconds", "yes")])
+        .turn()
+        .await;
+    assert_eq!(
+        always.text(),
+        "הקוד הוא | אני חוזר | לקוד הזה נותרו | שניות | לשמיעה חוזרת הקישו 1"
+    );
+    assert!(always.items().contains(&Item::Other("n-20".into())));
+
+    let bad = Call::new(FRESH, &[("secret", RFC_SHA1), ("warn_below", "soon")])
+        .turn()
+        .await;
+    assert!(bad.codes().is_empty() && bad.hangs_up());
+}
+
+#[tokio::test]
+async fn several_accounts_get_a_menu_and_the_repeat_stays_on_the_choice() {
+    let google_uri =
+        format!("otpauth://totp/Bank:me?secret={RFC_SHA256}&issuer=Bank&algorithm=SHA256");
+    let mut call = Call::new(
+        FRESH,
+        &[
+            ("secret_1", "JBSWY3DPEHPK3PXP"),
+            ("name_1", "גוגל"),
+            ("secret_2", &google_uri),
+            ("digits_2", "8"),
+            ("secret_4", RFC_SHA512),
+            ("algorithm", "SHA512"),
+        ],
+    );
+    let menu = call.turn().await;
+    assert_eq!(
+        menu.codes(),
+        ["1", "2", "4"],
+        "only the menu keys, no code before the choice"
+    );
+    assert_eq!(
+        menu.text(),
+        "לקוד של גוגל הקישו | לקוד של Bank הקישו | לקוד של חשבון 4 הקישו"
+    );
+    let read = menu.read().unwrap();
+    assert_eq!(
+        (read[0].as_str(), read[9].as_str()),
+        ("acct", "124"),
+        "only listed keys"
+    );
+    assert_eq!(read[11], "", "silence asks again instead of choosing");
+
+    let chosen = call.press(&menu, "2").await;
+    // Account 2: the RFC SHA256 seed, 8 digits by digits_2, at 1234567890.
+    assert_eq!(chosen.codes(), ["91819424", "91819424"]);
+    let again = call.press(&chosen, "1").await;
+    assert_eq!(
+        again.codes()[0],
+        "91819424",
+        "the repeat reads the chosen account"
+    );
+    call.hang_up().await;
+
+    // Account 4 takes the unnumbered algorithm=SHA512 (6 digits: the last six of 93441116).
+    let mut call = Call::new(
+        FRESH,
+        &[
+            ("secret_1", RFC_SHA1),
+            ("secret_4", RFC_SHA512),
+            ("algorithm_1", "SHA1"),
+            ("algorithm", "SHA512"),
+        ],
+    );
+    let menu = call.turn().await;
+    assert_eq!(call.press(&menu, "4").await.codes()[0], "441116");
+    assert_eq!(call.press(&menu, "1").await.codes()[0], "005924");
+}
+
+#[tokio::test]
+async fn a_menu_choice_that_matches_no_account_ends_the_call() {
+    let mut call = Call::new(FRESH, &[("secret_1", RFC_SHA1), ("secret_2", RFC_SHA1)]);
+    let menu = call.turn().await;
+    let reply = call.press(&menu, "7").await;
+    assert_eq!(reply.text(), "הבחירה שגויה, להתראות");
+    assert!(reply.codes().is_empty() && reply.hangs_up());
+}
+
+#[tokio::test]
+async fn a_bad_account_in_the_menu_is_spoken() {
+    let reply = Call::new(FRESH, &[("secret_1", RFC_SHA1), ("secret_2", "JBSW1")])
+        .turn()
+        .await;
+    assert!(reply.text().contains("המפתח הסודי שהוגדר בשלוחה שגוי") && reply.hangs_up());
+}
+
+#[tokio::test]
+async fn the_pin_is_asked_first_and_three_wrong_attempts_end_the_call_without_a_digit() {
+    let mut call = Call::new(FRESH, &[("secret", RFC_SHA1), ("pin", "4321")]);
+    let mut replies = vec![call.turn().await];
+    for attempt in 1..=3 {
+        let reply = replies.last().unwrap();
+        let read = reply.read().expect("asked for the PIN");
+        assert_eq!(read[0], format!("pin{attempt}"));
+        assert_eq!(read[5], "No", "typed digits are not played back");
+        assert_eq!(read[14], "no", "no confirmation prompt");
+        let next = call.press(reply, "1111").await;
+        replies.push(next);
+    }
+    assert_eq!(replies[0].text(), "נא להקיש את הקוד האישי ובסיומו סולמית");
+    assert_eq!(
+        replies[1].text(),
+        "הקוד האישי שגוי, נא לנסות שוב | נא להקיש את הקוד האישי ובסיומו סולמית"
+    );
+    assert_eq!(replies[3].text(), "הקוד האישי שגוי, להתראות");
+    assert!(replies[3].hangs_up() && replies[3].read().is_none());
+    for reply in &replies {
+        assert!(
+            reply.codes().is_empty(),
+            "no digit of a code is said: {reply:?}"
+        );
+    }
+    call.hang_up().await;
+}
+
+#[tokio::test]
+async fn the_right_pin_opens_the_code_and_stays_checked_on_every_turn() {
+    let mut call = Call::new(
+        FRESH,
+        &[("secret", RFC_SHA1), ("digits", "8"), ("pin", "04321")],
+    );
+    let ask = call.turn().await;
+    assert!(ask.codes().is_empty());
+    let wrong = call.press(&ask, "4321").await;
+    assert!(wrong.codes().is_empty(), "leading zero matters");
+    let code = call.press(&wrong, "04321").await;
+    assert_eq!(code.codes(), ["89005924", "89005924"]);
+    let again = call.press(&code, "1").await;
+    assert_eq!(again.codes()[0], "89005924");
+    for reply in [&ask, &wrong, &code, &again] {
+        assert!(
+            !reply.commands.iter().any(|(_, v)| v.contains("4321")),
+            "the PIN is never said"
+        );
+    }
+    // Silence counts as a wrong attempt rather than looping.
+    let mut call = Call::new(FRESH, &[("secret", RFC_SHA1), ("pin", "4321")]);
+    let ask = call.turn().await;
+    assert_eq!(call.press(&ask, "None").await.read().unwrap()[0], "pin2");
+}
+
+#[tokio::test]
+async fn a_bad_pin_setting_is_spoken_without_the_pin() {
+    let reply = Call::new(FRESH, &[("secret", RFC_SHA1), ("pin", "12a45")])
+        .turn()
+        .await;
+    assert!(reply.text().contains("הקוד האישי שהוגדר בשלוחה שגוי"));
+    assert!(!reply.commands.iter().any(|(_, v)| v.contains("12a45")));
+}
+
+#[tokio::test]
+async fn only_allowed_callers_hear_codes() {
+    let allow = ("allow", "+972-50-123-4567, 0527654321");
+    // CALL_PARAMS says ApiPhone=0501234567.
+    let allowed = Call::new(FRESH, &[("secret", RFC_SHA1), allow])
+        .turn()
+        .await;
+    assert_eq!(allowed.codes()[0], "005924");
+
+    let mut stranger = Call::new(FRESH, &[("secret", RFC_SHA1), allow]);
+    stranger
+        .params
+        .push(("ApiPhone".into(), "0509999999".into()));
+    let refused = stranger.turn().await;
+    assert!(refused.codes().is_empty() && refused.hangs_up());
+    assert_eq!(
+        refused.text(),
+        "מספר הטלפון שממנו התקשרתם אינו מורשה לשמוע קודים, להתראות"
+    );
+    assert!(
+        !refused
+            .commands
+            .iter()
+            .any(|(_, v)| v.contains("0527654321") || v.contains("0509999999"))
+    );
+
+    let mut unknown = Call::new(FRESH, &[("secret", RFC_SHA1), allow]);
+    unknown.params.retain(|(k, _)| k != "ApiPhone");
+    let reply = unknown.turn().await;
+    assert!(reply.codes().is_empty());
+    assert!(
+        reply.text().contains("לאפשר שליחת מספר המתקשר"),
+        "{}",
+        reply.text()
+    );
+}
+
+#[tokio::test]
+async fn allow_list_and_pin_combine() {
+    let stranger = Call::new(
+        FRESH,
+        &[
+            ("secret", RFC_SHA1),
+            ("allow", "0527654321"),
+            ("pin", "4321"),
+        ],
+    );
+    let refused = stranger.turn().await;
+    assert!(
+        refused.read().is_none(),
+        "a stranger is refused before being asked for the PIN"
+    );
+
+    let mut owner = Call::new(
+        FRESH,
+        &[
+            ("secret", RFC_SHA1),
+            ("allow", "0501234567"),
+            ("pin", "4321"),
+        ],
+    );
+    let ask = owner.turn().await;
+    assert_eq!(ask.read().unwrap()[0], "pin1");
+    assert_eq!(owner.press(&ask, "4321").await.codes()[0], "005924");
+}
+
+#[tokio::test]
+async fn pin_then_menu_then_repeat() {
+    let mut call = Call::new(
+        FRESH,
+        &[
+            ("secret_1", RFC_SHA1),
+            ("name_1", "Google"),
+            ("secret_2", RFC_SHA256),
+            ("algorithm_2", "SHA256"),
+            ("digits", "8"),
+            ("pin", "2468"),
+        ],
+    );
+    let ask = call.turn().await;
+    let menu = call.press(&ask, "2468").await;
+    assert_eq!(menu.read().unwrap()[0], "acct");
+    let code = call.press(&menu, "2").await;
+    assert_eq!(code.codes()[0], "91819424");
+    let again = call.press(&code, "1").await;
+    assert_eq!(again.codes()[0], "91819424");
+    let end = call.press(&again, "None").await;
+    assert!(end.hangs_up() && end.codes().is_empty());
+    call.hang_up().await;
+}
+
+#[tokio::test]
+async fn hang_up_at_every_step_is_answered_empty() {
+    let adds = [
+        ("secret_1", RFC_SHA1),
+        ("secret_2", RFC_SHA1),
+        ("pin", "4321"),
+    ];
+    let presses = ["4321", "1", "1"];
+    for stop_after in 0..=presses.len() {
+        let mut call = Call::new(FRESH, &adds);
+        let mut reply = call.turn().await;
+        for keys in &presses[..stop_after] {
+            reply = call.press(&reply, keys).await;
+        }
+        call.hang_up().await;
+    }
+}
+
+#[tokio::test]
+async fn english_voice_custom_intro_and_end_folder() {
+    let mut call = Call::new(
+        FRESH,
+        &[("secret", RFC_SHA1), ("lang", "en"), ("then", "/1/2")],
+    );
+    let first = call.turn().await;
+    assert_eq!(
+        first.text(),
+        "The code is | I repeat | To hear it again, press 1"
+    );
+    let end = call.press(&first, "9").await;
+    assert_eq!(end.text(), "Goodbye");
+    assert_eq!(end.command("go_to_folder"), Some("/1/2"));
+
+    let custom = Call::new(
+        FRESH,
+        &[
+            ("secret", RFC_SHA1),
+            ("text", "הקוד לבנק - \"הפועלים\" הוא."),
+        ],
+    )
+    .turn()
+    .await;
+    assert!(
+        custom.text().starts_with("הקוד לבנק הפועלים הוא | "),
+        "{}",
+        custom.text()
+    );
+
+    let english_pin = Call::new(
+        FRESH,
+        &[("secret", RFC_SHA1), ("lang", "en"), ("pin", "1234")],
+    )
+    .turn()
+    .await;
+    assert_eq!(
+        english_pin.text(),
+        "Please enter your PIN, then press the pound key"
+    );
+
+    let english_error = Call::new(FRESH, &[("secret", "JBSW1"), ("lang", "en")])
+        .turn()
+        .await;
+    assert!(
+        english_error
+            .text()
+            .starts_with("The secret key of this extension is wrong")
+    );
+
+    for (key, value) in [("then", "/1&x=y"), ("lang", "fr")] {
+        let bad = Call::new(FRESH, &[("secret", RFC_SHA1), (key, value)])
+            .turn()
+            .await;
+        assert!(bad.codes().is_empty() && bad.hangs_up(), "{key}={value}");
+    }
+}
+
+#[tokio::test]
+async fn steam_codes_are_spelled_character_by_character() {
+    // pyotp contrib.Steam, RFC SHA1 seed, t=1234567890: VHHQY.
+    for adds in [
+        vec![("secret", RFC_SHA1), ("kind", "steam")],
+        vec![(
+            "secret",
+            "otpauth://steam/Steam:me?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ",
+        )],
+        vec![(
+            "secret",
+            "otpauth://totp/Steam:me?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=Steam",
+        )],
+    ] {
+        let reply = Call::new(FRESH, &adds).turn().await;
+        let letters: Vec<Item> = reply
+            .items()
+            .into_iter()
+            .filter(|i| matches!(i, Item::Other(_)))
+            .collect();
+        let want = ["a-v", "a-h", "a-h", "a-q", "a-y"].map(|s| Item::Other(s.into()));
+        assert_eq!(letters[..5], want, "{adds:?}");
+    }
+    let json = send(
+        &app_at(59),
+        json_get(&format!("secret={RFC_SHA1}&kind=steam")),
+    )
+    .await
+    .json();
+    assert_eq!(
+        (
+            json["code"].as_str(),
+            json["digits"].as_u64(),
+            json["algorithm"].as_str()
+        ),
+        (Some("PV9M4"), Some(5), Some("STEAM"))
+    );
+}
