@@ -3,18 +3,22 @@
 
 use std::net::IpAddr;
 
+use crate::auth::AccessTokens;
+
 /// Port used when `PORT` is unset. Render and most hosts set `PORT` themselves.
 pub const DEFAULT_PORT: u16 = 3000;
 /// Address used when `HOST` is unset: every interface, as a container needs.
 pub const DEFAULT_HOST: IpAddr = IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
 
-/// The server's settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The server's settings. `Debug` shows how many tokens there are, never a token.
+#[derive(Debug, Clone)]
 pub struct Config {
     /// `HOST`: the address to listen on.
     pub host: IpAddr,
     /// `PORT`: the TCP port to listen on (0 lets the system pick one).
     pub port: u16,
+    /// `ACCESS_TOKEN`: when set, every `/api/*` request needs one of these tokens.
+    pub access_tokens: Option<AccessTokens>,
 }
 
 impl Config {
@@ -49,7 +53,18 @@ impl Config {
                 expected: "an IP address such as 0.0.0.0, 127.0.0.1 or ::",
             })?,
         };
-        Ok(Self { host, port })
+        let access_tokens = match lookup("ACCESS_TOKEN") {
+            None => None,
+            Some(v) => AccessTokens::parse(&v).map_err(|expected| ConfigError {
+                variable: "ACCESS_TOKEN",
+                expected,
+            })?,
+        };
+        Ok(Self {
+            host,
+            port,
+            access_tokens,
+        })
     }
 }
 
@@ -82,17 +97,34 @@ mod tests {
 
     #[test]
     fn defaults_apply_when_unset_or_empty() {
-        let want = Config {
-            host: DEFAULT_HOST,
-            port: DEFAULT_PORT,
-        };
-        assert_eq!(from(&[]), Ok(want.clone()));
-        assert_eq!(from(&[("PORT", ""), ("HOST", " ")]), Ok(want));
+        for pairs in [
+            &[][..],
+            &[("PORT", ""), ("HOST", " "), ("ACCESS_TOKEN", "")][..],
+        ] {
+            let config = from(pairs).unwrap();
+            assert_eq!((config.host, config.port), (DEFAULT_HOST, DEFAULT_PORT));
+            assert!(config.access_tokens.is_none());
+        }
+    }
+
+    #[test]
+    fn access_tokens_are_read_and_a_weak_one_fails_without_being_shown() {
+        let config = from(&[("ACCESS_TOKEN", "0123456789abcdef,fedcba9876543210")]).unwrap();
+        assert!(
+            config
+                .access_tokens
+                .unwrap()
+                .allows(Some("fedcba9876543210"))
+        );
+        let err = from(&[("ACCESS_TOKEN", "tiny-token")]).unwrap_err();
+        assert_eq!(err.variable, "ACCESS_TOKEN");
+        assert!(!err.to_string().contains("tiny-token"));
     }
 
     #[test]
     fn values_are_read() {
         let config = from(&[("PORT", "10000"), ("HOST", "127.0.0.1")]).unwrap();
+        assert!(config.access_tokens.is_none());
         assert_eq!(
             (config.host.to_string(), config.port),
             ("127.0.0.1".into(), 10000)

@@ -6,7 +6,7 @@
 //! through an error.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
@@ -14,7 +14,7 @@ use crate::otpauth::UriError;
 use crate::request::Format;
 use crate::secret::SecretError;
 use crate::totp::ParamError;
-use crate::yemot;
+use crate::yemot::{self, Lang};
 
 /// A failed request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -49,6 +49,31 @@ pub enum Error {
     /// 400 `invalid_warn_below`: `warn_below` is not a whole number of seconds from 0 to 60.
     #[error("warn_below must be a whole number of seconds from 0 to 60")]
     WarnBelow,
+    /// 400 `invalid_code`: `code` is missing or not `digits` digits (5 characters for Steam).
+    #[error("code must be the digits of the code (spaces, #, * and - are ignored)")]
+    InvalidCode,
+    /// 400 `invalid_window`: `window` is not 0 to 10.
+    #[error("window must be a whole number of steps from 0 to 10")]
+    Window,
+    /// 400 `invalid_after_step`: `after_step` is not a whole number.
+    #[error("after_step must be a whole number (a step returned by an earlier verify)")]
+    AfterStep,
+    /// 400 `invalid_bytes`: `bytes` is not 10 to 64.
+    #[error("bytes must be a whole number from 10 to 64")]
+    Bytes,
+    /// 400 `invalid_label`: `issuer` or `account` holds a colon or is longer than 100 characters.
+    #[error("issuer and account must be at most 100 characters, without a colon")]
+    Label,
+    /// 401 `unauthorized`: the server has `ACCESS_TOKEN` set and the request's token is missing
+    /// or wrong.
+    #[error("a valid access token is required: token=<token> or Authorization: Bearer <token>")]
+    Unauthorized,
+    /// 415 `unsupported_media_type`: a multipart body, which no endpoint reads.
+    #[error("send the parameters as a form (application/x-www-form-urlencoded) or as JSON")]
+    UnsupportedMediaType,
+    /// 400 `not_for_phone`: a phone reached an endpoint made for developers.
+    #[error("this endpoint answers developers, not phones")]
+    NotForPhone,
     /// 400 `invalid_json`: a JSON body that is not one flat object.
     #[error("the JSON body must be one object with string or number values")]
     InvalidJson,
@@ -76,6 +101,41 @@ pub enum Error {
 }
 
 impl Error {
+    /// One of each kind of error (each distinct `code()`), for docs and exhaustive tests.
+    pub const ALL: &'static [Error] = &[
+        Self::MissingSecret,
+        Self::Secret(SecretError::NotBase32),
+        Self::Secret(SecretError::TooShort),
+        Self::Secret(SecretError::TooLong),
+        Self::Uri(UriError::Malformed),
+        Self::Uri(UriError::UnsupportedType),
+        Self::Param(ParamError::Digits),
+        Self::Param(ParamError::Period),
+        Self::Param(ParamError::Algorithm),
+        Self::Kind,
+        Self::Pin,
+        Self::Allow,
+        Self::Then,
+        Self::Lang,
+        Self::WarnBelow,
+        Self::InvalidCode,
+        Self::Window,
+        Self::AfterStep,
+        Self::Bytes,
+        Self::Label,
+        Self::Unauthorized,
+        Self::UnsupportedMediaType,
+        Self::NotForPhone,
+        Self::InvalidJson,
+        Self::BadRequest,
+        Self::PayloadTooLarge,
+        Self::NotFound,
+        Self::MethodNotAllowed,
+        Self::Timeout,
+        Self::Clock,
+        Self::Internal,
+    ];
+
     /// The stable, machine-readable code of this error, documented in README.md.
     pub fn code(&self) -> &'static str {
         match self {
@@ -99,6 +159,14 @@ impl Error {
             Self::Then => "invalid_then",
             Self::Lang => "invalid_lang",
             Self::WarnBelow => "invalid_warn_below",
+            Self::InvalidCode => "invalid_code",
+            Self::Window => "invalid_window",
+            Self::AfterStep => "invalid_after_step",
+            Self::Bytes => "invalid_bytes",
+            Self::Label => "invalid_label",
+            Self::Unauthorized => "unauthorized",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::NotForPhone => "not_for_phone",
             Self::InvalidJson => "invalid_json",
             Self::BadRequest => "bad_request",
             Self::PayloadTooLarge => "payload_too_large",
@@ -114,6 +182,8 @@ impl Error {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Timeout => StatusCode::REQUEST_TIMEOUT,
@@ -135,12 +205,23 @@ pub struct Failure {
     pub error: Error,
     /// Whom to tell.
     pub format: Format,
+    /// The voice, for a phone.
+    pub lang: Lang,
 }
 
 impl Failure {
-    /// Pairs an error with the format of the request it answers.
+    /// Pairs an error with the format of the request it answers (a phone hears Hebrew).
     pub fn new(error: Error, format: Format) -> Self {
-        Self { error, format }
+        Self {
+            error,
+            format,
+            lang: Lang::He,
+        }
+    }
+
+    /// The same failure, spoken in `lang` to a phone.
+    pub fn in_lang(self, lang: Lang) -> Self {
+        Self { lang, ..self }
     }
 }
 
@@ -161,14 +242,19 @@ impl IntoResponse for Failure {
             );
         }
         match self.format {
-            // Failures outside the phone flow come before its `lang` is known: Hebrew.
-            Format::Phone => yemot::Reply::error(self.error, yemot::Lang::He).into_response(),
+            Format::Phone => yemot::Reply::error(self.error, self.lang).into_response(),
             Format::Json => {
                 let body = ErrorBody {
                     error: self.error.code(),
                     message: self.error.to_string(),
                 };
-                (self.error.status(), Json(body)).into_response()
+                let mut response = (self.error.status(), Json(body)).into_response();
+                if self.error == Error::Unauthorized {
+                    response
+                        .headers_mut()
+                        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                }
+                response
             }
         }
     }
@@ -177,6 +263,16 @@ impl IntoResponse for Failure {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn all_lists_each_code_once() {
+        let mut codes: Vec<&str> = Error::ALL.iter().map(Error::code).collect();
+        codes.sort_unstable();
+        let before = codes.len();
+        codes.dedup();
+        assert_eq!(codes.len(), before, "a code listed twice");
+        assert_eq!(before, 31);
+    }
 
     #[test]
     fn codes_are_stable_and_statuses_match() {

@@ -15,6 +15,9 @@
 //! - [`phone`]: the call itself: PIN, allow-list, account menu, repeat and rollover.
 //! - [`yemot`]: Yemot's reply language and every spoken text, in Hebrew and English.
 //! - [`error`]: every failure, spoken for a phone or as a JSON error code.
+//! - [`verify`]: checking a typed code, with replay protection kept by the caller.
+//! - [`enroll`]: new random secrets with their URI and QR code.
+//! - [`auth`]: the optional access token.
 //! - [`routes`]: the handlers.
 //! - [`clock`]: the injectable time source.
 //! - [`config`], [`telemetry`]: settings from the environment, and quiet logging.
@@ -25,8 +28,10 @@
 #![forbid(unsafe_code)]
 
 pub mod account;
+pub mod auth;
 pub mod clock;
 pub mod config;
+pub mod enroll;
 pub mod error;
 pub mod otpauth;
 pub mod phone;
@@ -35,18 +40,22 @@ pub mod routes;
 pub mod secret;
 pub mod telemetry;
 pub mod totp;
+pub mod verify;
 pub mod yemot;
 
 use std::future::Future;
 use std::time::Duration;
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, post};
 use tokio::net::TcpListener;
 use tower_http::LatencyUnit;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+use std::sync::Arc;
+
+use crate::auth::AccessTokens;
 use crate::clock::Clock;
 
 /// How long one request may take, body upload included, before it is answered with `timeout`.
@@ -58,20 +67,47 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct AppState {
     /// Where "now" comes from: the system clock, or a test's.
     pub clock: Clock,
+    /// `ACCESS_TOKEN`: when set, every `/api/*` request must present one of these.
+    pub tokens: Option<Arc<AccessTokens>>,
 }
 
 impl AppState {
-    /// State reading time from `clock`.
+    /// State reading time from `clock`, with no access token required.
     pub fn with_clock(clock: Clock) -> Self {
-        Self { clock }
+        Self {
+            clock,
+            tokens: None,
+        }
+    }
+
+    /// The same state, requiring one of `tokens` on every `/api/*` request.
+    pub fn with_tokens(self, tokens: Option<AccessTokens>) -> Self {
+        Self {
+            tokens: tokens.map(Arc::new),
+            ..self
+        }
     }
 }
+
+/// Every route, as (method, path): the list `/openapi.json` must describe, checked by a test.
+/// A route added to [`app`] belongs here too.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/api/2fa"),
+    ("POST", "/api/2fa"),
+    ("POST", "/api/verify"),
+    ("POST", "/api/secret"),
+    ("GET", "/health"),
+    ("GET", "/openapi.json"),
+];
 
 /// Builds the whole service: routes, fallbacks and middleware.
 pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/api/2fa", get(routes::two_fa).post(routes::two_fa))
+        .route("/api/verify", post(routes::verify))
+        .route("/api/secret", post(routes::secret))
         .route("/health", get(routes::health))
+        .route("/openapi.json", get(routes::openapi))
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .with_state(state)

@@ -31,8 +31,10 @@ async fn main() -> ExitCode {
     let address = listener
         .local_addr()
         .map_or_else(|_| "?".into(), |a| a.to_string());
-    tracing::info!(%address, version = env!("CARGO_PKG_VERSION"), "yemot-2fa listening");
-    if let Err(e) = serve(listener, app(AppState::default()), shutdown_signal()).await {
+    let access_token = config.access_tokens.is_some();
+    tracing::info!(%address, version = env!("CARGO_PKG_VERSION"), access_token, "yemot-2fa listening");
+    let state = AppState::default().with_tokens(config.access_tokens);
+    if let Err(e) = serve(listener, app(state), shutdown_signal()).await {
         return fail(&format!("server error: {e}"));
     }
     tracing::info!("yemot-2fa stopped");

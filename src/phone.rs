@@ -39,12 +39,15 @@ const PIN_WAIT_SECONDS: u8 = 15;
 
 /// Answers one turn of a call. Never fails: every problem becomes a spoken message.
 pub fn answer(fields: &Fields, clock: &Clock) -> Reply {
-    // Errors are spoken in the chosen language when it is valid, else in Hebrew.
-    let lang = fields
+    turn(fields, clock).unwrap_or_else(|error| Reply::error(error, lang_of(fields)))
+}
+
+/// The voice for errors: `lang` when it is valid, else Hebrew.
+pub fn lang_of(fields: &Fields) -> Lang {
+    fields
         .get_non_empty("lang")
         .and_then(|l| Lang::parse(l).ok())
-        .unwrap_or_default();
-    turn(fields, clock).unwrap_or_else(|error| Reply::error(error, lang))
+        .unwrap_or_default()
 }
 
 fn turn(fields: &Fields, clock: &Clock) -> Result<Reply, Error> {

@@ -60,17 +60,47 @@ fn accepts_json(headers: &HeaderMap) -> bool {
         })
 }
 
+/// Whether the sender says it is Yemot (`User-Agent: yemot-core-api/1.0`). Not proof of
+/// anything, anyone can send it; it only picks the answer language where nothing else does.
+pub fn says_yemot(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ua| ua.starts_with("yemot"))
+}
+
 /// All parameters of one request, query first, then body, in the order sent.
 pub struct Fields {
     pairs: Vec<(String, String)>,
     /// The answer language this request expects.
     pub format: Format,
+    /// The answer language of a developer endpoint.
+    developer_format: Format,
+    /// The `Authorization: Bearer` token, if any.
+    bearer: Option<String>,
 }
 
 impl Fields {
     /// Builds fields from pairs, for callers that already have them.
     pub fn from_pairs(pairs: Vec<(String, String)>, format: Format) -> Self {
-        Self { pairs, format }
+        Self {
+            pairs,
+            format,
+            developer_format: Format::Json,
+            bearer: None,
+        }
+    }
+
+    /// The answer language of an endpoint made for developers: JSON, unless Yemot itself is
+    /// asking (a phone must never get JSON, it would play M1607).
+    pub fn developer_format(&self) -> Format {
+        self.developer_format
+    }
+
+    /// The access token presented: `token=` (an `api_add` line for Yemot), else the
+    /// `Authorization: Bearer` header.
+    pub fn token(&self) -> Option<&str> {
+        self.get_non_empty("token").or(self.bearer.as_deref())
     }
 
     /// The last value sent under `name`: Yemot re-sends collected values, so the last is current.
@@ -95,7 +125,7 @@ impl Fields {
     }
 }
 
-// A custom Debug: the pairs hold the secret.
+// A custom Debug: the pairs hold the secret, the bearer a token.
 impl std::fmt::Debug for Fields {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Fields")
@@ -105,13 +135,52 @@ impl std::fmt::Debug for Fields {
     }
 }
 
+/// Why the parameters could not be read, with the answer language of either kind of endpoint:
+/// `/api/2fa` answers phones by default, the developer endpoints JSON.
+#[derive(Debug)]
+pub struct Rejection {
+    /// What went wrong.
+    pub error: Error,
+    /// The format `/api/2fa` answers in.
+    pub format: Format,
+    /// The format a developer endpoint answers in (see [`Fields::developer_format`]).
+    pub developer_format: Format,
+}
+
+impl Rejection {
+    /// The failure as a developer endpoint tells it.
+    pub fn for_developer(self) -> Failure {
+        Failure::new(self.error, self.developer_format)
+    }
+}
+
+impl axum::response::IntoResponse for Rejection {
+    fn into_response(self) -> axum::response::Response {
+        Failure::new(self.error, self.format).into_response()
+    }
+}
+
 impl<S: Send + Sync> FromRequest<S> for Fields {
-    type Rejection = Failure;
+    type Rejection = Rejection;
 
     async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
         let format = Format::of(req.headers());
-        let fail = |error| Failure { error, format };
+        let from_yemot = says_yemot(req.headers());
+        let developer_format = if from_yemot && format == Format::Phone {
+            Format::Phone
+        } else {
+            Format::Json
+        };
+        let fail = |error| Rejection {
+            error,
+            format,
+            developer_format,
+        };
         let json_body = is_json_body(req.headers());
+        if is_multipart(req.headers()) {
+            return Err(fail(Error::UnsupportedMediaType));
+        }
+        let bearer = bearer_token(req.headers());
         let (parts, body) = req.into_parts();
 
         let mut pairs = match parts.uri.query() {
@@ -124,8 +193,32 @@ impl<S: Send + Sync> FromRequest<S> for Fields {
         } else if !body.is_empty() {
             pairs.extend(parse_form(&body));
         }
-        Ok(Self { pairs, format })
+        Ok(Self {
+            pairs,
+            format,
+            developer_format,
+            bearer,
+        })
     }
+}
+
+fn is_multipart(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/")
+        })
+}
+
+fn bearer_token(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_owned())
 }
 
 async fn read_body(body: Body) -> Result<axum::body::Bytes, Error> {

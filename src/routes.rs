@@ -11,10 +11,21 @@ use crate::AppState;
 use crate::account::Account;
 use crate::error::{Error, Failure};
 use crate::phone;
-use crate::request::{Fields, Format};
-use crate::totp::{self, Code, Params};
+use crate::request::{Fields, Format, Rejection, says_yemot};
+use crate::totp::{self, Algorithm, Code, ParamError, Params};
 use crate::yemot::texts::HE;
 use crate::yemot::{self, Reply};
+use crate::{enroll, verify};
+
+/// Refuses a request without a valid access token, when the server has `ACCESS_TOKEN`.
+fn authorize(state: &AppState, fields: &Fields, format: Format) -> Result<(), Failure> {
+    match &state.tokens {
+        Some(tokens) if !tokens.allows(fields.token()) => {
+            Err(Failure::new(Error::Unauthorized, format).in_lang(phone::lang_of(fields)))
+        }
+        _ => Ok(()),
+    }
+}
 
 /// `GET|POST /api/2fa`: the current code of `secret`, spoken for Yemot or as JSON.
 pub async fn two_fa(State(state): State<AppState>, fields: Fields) -> Result<Response, Failure> {
@@ -22,6 +33,7 @@ pub async fn two_fa(State(state): State<AppState>, fields: Fields) -> Result<Res
     if fields.is_hangup() {
         return Ok(Reply::hangup_ack().into_response());
     }
+    authorize(&state, &fields, fields.format)?;
     match fields.format {
         Format::Phone => Ok(phone::answer(&fields, &state.clock).into_response()),
         Format::Json => {
@@ -69,6 +81,105 @@ impl<'a> CodeBody<'a> {
     }
 }
 
+/// `POST /api/verify`: whether `code` is a current code of `secret`.
+pub async fn verify(
+    State(state): State<AppState>,
+    fields: Result<Fields, Rejection>,
+) -> Result<Response, Failure> {
+    let fields = fields.map_err(Rejection::for_developer)?;
+    if fields.is_hangup() {
+        return Ok(Reply::hangup_ack().into_response());
+    }
+    let format = fields.developer_format();
+    let lang = phone::lang_of(&fields);
+    let fail = |error: Error| Failure::new(error, format).in_lang(lang);
+    authorize(&state, &fields, format)?;
+    let account = Account::from_fields(&fields).map_err(fail)?;
+    let code =
+        verify::normalize_code(fields.get("code").unwrap_or(""), &account.params).map_err(fail)?;
+    let window = fields
+        .get_non_empty("window")
+        .map_or(Ok(verify::DEFAULT_WINDOW), verify::parse_window)
+        .map_err(fail)?;
+    let after_step = fields
+        .get_non_empty("after_step")
+        .map(verify::parse_after_step)
+        .transpose()
+        .map_err(fail)?;
+    let now = state.clock.now().map_err(|e| fail(e.into()))?;
+    let verdict = verify::verify(
+        &account.secret,
+        &account.params,
+        &code,
+        now,
+        window,
+        after_step,
+    );
+    Ok(match format {
+        Format::Json => Json(verdict).into_response(),
+        Format::Phone => {
+            let texts = lang.texts();
+            let mut messages = yemot::Messages::new();
+            messages.text(if verdict.valid {
+                texts.code_valid
+            } else {
+                texts.code_invalid
+            });
+            Reply::say_then_hangup(&messages).into_response()
+        }
+    })
+}
+
+/// `POST /api/secret`: a new random secret, its URI and QR code. Nothing is stored.
+pub async fn secret(
+    State(state): State<AppState>,
+    fields: Result<Fields, Rejection>,
+) -> Result<Response, Failure> {
+    let fields = fields.map_err(Rejection::for_developer)?;
+    if fields.is_hangup() {
+        return Ok(Reply::hangup_ack().into_response());
+    }
+    let format = fields.developer_format();
+    let fail = |error: Error| Failure::new(error, format).in_lang(phone::lang_of(&fields));
+    authorize(&state, &fields, format)?;
+    if format == Format::Phone {
+        return Err(fail(Error::NotForPhone));
+    }
+    let mut request = enroll::Request::default();
+    if let Some(bytes) = fields.get_non_empty("bytes") {
+        request.bytes = enroll::parse_bytes(bytes).map_err(fail)?;
+    }
+    if let Some(digits) = fields.get_non_empty("digits") {
+        request.params.digits = Params::parse_digits(digits).map_err(|e| fail(e.into()))?;
+    }
+    if let Some(algorithm) = fields.get_non_empty("algorithm") {
+        let algorithm: Algorithm = algorithm.parse().map_err(|e: ParamError| fail(e.into()))?;
+        if algorithm.is_steam() {
+            return Err(fail(Error::Param(ParamError::Algorithm)));
+        }
+        request.params.algorithm = algorithm;
+    }
+    if let Some(period) = fields.get_non_empty("period") {
+        request.params.period = Params::parse_period(period).map_err(|e| fail(e.into()))?;
+    }
+    if let Some(issuer) = fields.get_non_empty("issuer") {
+        request.issuer = Some(enroll::parse_label(issuer).map_err(fail)?);
+    }
+    if let Some(account) = fields.get_non_empty("account") {
+        request.account = enroll::parse_label(account).map_err(fail)?;
+    }
+    let enrollment = enroll::enroll(&request).map_err(fail)?;
+    Ok(Json(enrollment).into_response())
+}
+
+/// The OpenAPI 3.1 description of every endpoint, kept true by `tests/api/openapi.rs`.
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+/// `GET /openapi.json`.
+pub async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+}
+
 /// `GET /health`: liveness, the server's clock and version. A wrong clock means wrong codes, so
 /// operators must be able to see it.
 pub async fn health(State(state): State<AppState>) -> Result<Response, Failure> {
@@ -103,12 +214,7 @@ pub async fn method_not_allowed(req: Request) -> Failure {
 
 /// For requests outside `/api/2fa`, only a sender that says it is Yemot gets phone text.
 fn fallback_format(req: &Request) -> Format {
-    let from_yemot = req
-        .headers()
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ua| ua.starts_with("yemot"));
-    if from_yemot && Format::of(req.headers()) == Format::Phone {
+    if says_yemot(req.headers()) && Format::of(req.headers()) == Format::Phone {
         Format::Phone
     } else {
         Format::Json

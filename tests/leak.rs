@@ -19,6 +19,8 @@ const SENTINEL: &str = "SENTINELSECRETQQ";
 const PHONE: &str = "0529876543";
 /// A PIN that must not be logged (12 digits: no timestamp holds it by chance).
 const PIN: &str = "975318642097";
+/// An access token that must not be logged.
+const TOKEN: &str = "TOKENSENTINEL-7f3a9c2e41b8";
 /// The pinned time; the sentinel's 8-digit code at this time must not be logged.
 const T: u64 = 1_800_000_000;
 
@@ -48,6 +50,12 @@ fn requests() -> Vec<Request<Body>> {
         Request::post("/api/2fa")
             .header(header::USER_AGENT, "yemot-core-api/1.0")
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let form_to = |path: &str, body: String| {
+        Request::post(path)
+            .header(header::USER_AGENT, "yemot-core-api/1.0")
             .body(Body::from(body))
             .unwrap()
     };
@@ -90,6 +98,25 @@ fn requests() -> Vec<Request<Body>> {
         Request::delete(format!("/api/2fa?secret={SENTINEL}"))
             .body(Body::empty())
             .unwrap(),
+        Request::post("/api/verify")
+            .body(Body::from(format!(
+                "secret={SENTINEL}&code=123456&digits=6"
+            )))
+            .unwrap(),
+        Request::post("/api/verify")
+            .body(Body::from(format!("secret={SENTINEL}&code={SENTINEL}")))
+            .unwrap(),
+        form_to(
+            "/api/verify",
+            format!("{call}&secret={SENTINEL}&code=12345678&digits=8"),
+        ),
+        Request::post("/api/secret")
+            .body(Body::from(format!("issuer={SENTINEL}:x&account={PHONE}")))
+            .unwrap(),
+        Request::post("/api/verify")
+            .header(header::CONTENT_TYPE, "multipart/form-data; boundary=x")
+            .body(Body::from(format!("--x\r\nsecret={SENTINEL}\r\n--x--")))
+            .unwrap(),
     ]
 }
 
@@ -123,6 +150,32 @@ async fn nothing_secret_is_logged_or_echoed_at_trace_level() {
         for needle in [SENTINEL, &SENTINEL.to_lowercase(), PHONE, PIN] {
             assert!(!body.contains(needle), "{what} echoed {needle}: {body}");
         }
+    }
+
+    // With ACCESS_TOKEN set: wrong tokens in every place a token can go, and the right one.
+    let tokens = yemot_2fa::auth::AccessTokens::parse(TOKEN).unwrap();
+    let gated = app(AppState::with_clock(Clock::manual(T)).with_tokens(tokens));
+    for req in [
+        Request::post("/api/2fa")
+            .header(header::AUTHORIZATION, format!("Bearer {TOKEN}x"))
+            .body(Body::from(format!("secret={SENTINEL}")))
+            .unwrap(),
+        Request::post("/api/2fa")
+            .body(Body::from(format!("secret={SENTINEL}&token={TOKEN}y")))
+            .unwrap(),
+        Request::post("/api/secret")
+            .header(header::ACCEPT, "application/json")
+            .body(Body::from(format!("token={TOKEN}")))
+            .unwrap(),
+        Request::post("/api/verify")
+            .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+            .body(Body::from(format!("secret={SENTINEL}&code=1234")))
+            .unwrap(),
+    ] {
+        let response = gated.clone().oneshot(req).await.unwrap();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let body = String::from_utf8_lossy(&body);
+        assert!(!body.contains(TOKEN) && !body.contains(SENTINEL), "{body}");
     }
 
     // Over a real socket: hyper's own logging, a well-formed request and a malformed one.
@@ -203,7 +256,7 @@ async fn nothing_secret_is_logged_or_echoed_at_trace_level() {
         log.contains("finished processing request") && log.contains(r#"route="/api/2fa""#),
         "the capture works and request events were logged:\n{log}"
     );
-    for needle in [SENTINEL, &SENTINEL.to_lowercase(), PHONE, PIN, &code] {
+    for needle in [SENTINEL, &SENTINEL.to_lowercase(), PHONE, PIN, TOKEN, &code] {
         assert!(!log.contains(needle), "{needle} reached the log:\n{log}");
     }
     assert!(!log.contains("d-"), "a spoken reply reached the log");

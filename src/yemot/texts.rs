@@ -79,6 +79,10 @@ pub struct Texts {
     pub caller_refused: &'static str,
     /// `allow` is set but Yemot did not send the caller's number.
     pub caller_unknown: &'static str,
+    /// `/api/verify` from a phone: the code is right.
+    pub code_valid: &'static str,
+    /// `/api/verify` from a phone: the code is wrong.
+    pub code_invalid: &'static str,
 }
 
 /// Hebrew.
@@ -101,6 +105,8 @@ pub static HE: Texts = Texts {
     choice_invalid: "הבחירה שגויה, להתראות",
     caller_refused: "מספר הטלפון שממנו התקשרתם אינו מורשה לשמוע קודים, להתראות",
     caller_unknown: "מספר המתקשר לא נשלח לשרת, על מנהל השלוחה לאפשר שליחת מספר המתקשר",
+    code_valid: "הקוד נכון",
+    code_invalid: "הקוד שגוי",
 };
 
 /// English.
@@ -123,6 +129,8 @@ pub static EN: Texts = Texts {
     choice_invalid: "Invalid choice, goodbye",
     caller_refused: "Your phone number may not hear codes, goodbye",
     caller_unknown: "The caller number was not sent, the extension owner must enable sending it",
+    code_valid: "The code is correct",
+    code_invalid: "The code is wrong",
 };
 
 /// What the caller hears when a request fails. Errors in the extension's settings name what the
@@ -195,11 +203,23 @@ pub fn spoken(error: Error, lang: Lang) -> &'static str {
             "מספר השניות לאזהרה שהוגדר בשלוחה שגוי, יש להגדיר מספר בין 0 ל 60",
             "The warning seconds set for this extension are wrong, set a number from 0 to 60",
         ),
-        Error::NotFound | Error::MethodNotAllowed => (
+        Error::InvalidCode => ("הקוד שהוקש אינו תקין", "The code you entered is not valid"),
+        Error::Unauthorized => (
+            "השרת דורש אסימון גישה, על מנהל השלוחה להוסיף אותו בהגדרות השלוחה",
+            "The server requires an access token, the extension owner must add it to the extension settings",
+        ),
+        Error::NotFound | Error::MethodNotAllowed | Error::NotForPhone => (
             "כתובת השרת שהוגדרה בשלוחה שגויה, יש לבדוק את כתובת השרת בהגדרות השלוחה",
             "The server address of this extension is wrong, check it in the extension settings",
         ),
-        Error::InvalidJson | Error::BadRequest | Error::PayloadTooLarge => (
+        Error::InvalidJson
+        | Error::BadRequest
+        | Error::PayloadTooLarge
+        | Error::UnsupportedMediaType
+        | Error::Window
+        | Error::AfterStep
+        | Error::Bytes
+        | Error::Label => (
             "הבקשה שהגיעה לשרת שגויה, נא לפנות למנהל השלוחה",
             "The server received a bad request, please contact the extension owner",
         ),
@@ -227,34 +247,7 @@ mod tests {
     use super::*;
     use crate::yemot::is_clean_text;
 
-    const ERRORS: [Error; 24] = [
-        Error::MissingSecret,
-        Error::Secret(SecretError::Empty),
-        Error::Secret(SecretError::NotBase32),
-        Error::Secret(SecretError::TooShort),
-        Error::Secret(SecretError::TooLong),
-        Error::Uri(UriError::Malformed),
-        Error::Uri(UriError::UnsupportedType),
-        Error::Uri(UriError::MissingSecret),
-        Error::Param(ParamError::Digits),
-        Error::Param(ParamError::Period),
-        Error::Param(ParamError::Algorithm),
-        Error::Kind,
-        Error::Pin,
-        Error::Allow,
-        Error::Then,
-        Error::Lang,
-        Error::WarnBelow,
-        Error::NotFound,
-        Error::MethodNotAllowed,
-        Error::InvalidJson,
-        Error::PayloadTooLarge,
-        Error::Timeout,
-        Error::Clock,
-        Error::Internal,
-    ];
-
-    fn all(t: &Texts) -> [&'static str; 18] {
+    fn all(t: &Texts) -> [&'static str; 20] {
         [
             t.intro,
             t.again,
@@ -274,6 +267,8 @@ mod tests {
             t.choice_invalid,
             t.caller_refused,
             t.caller_unknown,
+            t.code_valid,
+            t.code_invalid,
         ]
     }
 
@@ -283,7 +278,7 @@ mod tests {
             for text in all(lang.texts()) {
                 assert!(is_clean_text(text), "{text}");
             }
-            for error in ERRORS {
+            for &error in Error::ALL {
                 assert!(is_clean_text(spoken(error, lang)), "{error:?}");
             }
         }
@@ -300,7 +295,7 @@ mod tests {
             assert!(hebrew(he), "{he}");
             assert!(en.starts_with(|c: char| c.is_ascii_alphabetic()), "{en}");
         }
-        for error in ERRORS {
+        for &error in Error::ALL {
             assert!(hebrew(spoken(error, Lang::He)));
             assert!(spoken(error, Lang::En).starts_with(|c: char| c.is_ascii_alphabetic()));
         }

@@ -1,6 +1,7 @@
 //! In-process tests through the whole router, plus a few against a real socket. One binary, so
 //! the crate graph links once.
 
+mod developer;
 mod helpers;
 mod json;
 mod oathtool;

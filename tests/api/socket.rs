@@ -117,6 +117,49 @@ async fn json_get_health_and_errors_over_a_real_socket() {
 }
 
 #[tokio::test]
+async fn developer_endpoints_over_a_real_socket() {
+    let server = start(1234567890).await;
+    let client = reqwest::Client::new();
+    let enrolled: serde_json::Value = client
+        .post(format!("{}/api/secret", server.base))
+        .form(&[("issuer", "Bank"), ("account", "me")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let secret = enrolled["secret"].as_str().unwrap();
+    let code: serde_json::Value = client
+        .post(format!("{}/api/2fa", server.base))
+        .json(&serde_json::json!({"secret": enrolled["uri"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let verdict: serde_json::Value = client
+        .post(format!("{}/api/verify", server.base))
+        .form(&[("secret", secret), ("code", code["code"].as_str().unwrap())])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(verdict["valid"], true, "{verdict}");
+    assert_eq!(verdict["step"], code["step"]);
+    let spec = client
+        .get(format!("{}/openapi.json", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(spec.status(), 200);
+    server.shutdown().await;
+}
+
+#[tokio::test]
 async fn keep_alive_connection_serves_many_requests_and_shutdown_closes_it() {
     let server = start(59).await;
     let client = reqwest::Client::new();
