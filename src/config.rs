@@ -4,14 +4,16 @@
 use std::net::IpAddr;
 
 use crate::auth::AccessTokens;
+use crate::seal::SealKeys;
 
 /// Port used when `PORT` is unset. Render and most hosts set `PORT` themselves.
 pub const DEFAULT_PORT: u16 = 3000;
 /// Address used when `HOST` is unset: every interface, as a container needs.
 pub const DEFAULT_HOST: IpAddr = IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
 
-/// The server's settings. `Debug` shows how many tokens there are, never a token.
-#[derive(Debug, Clone)]
+/// The server's settings. `Debug` shows how many tokens and which key ids there are, never a
+/// token or a key.
+#[derive(Debug)]
 pub struct Config {
     /// `HOST`: the address to listen on.
     pub host: IpAddr,
@@ -19,6 +21,10 @@ pub struct Config {
     pub port: u16,
     /// `ACCESS_TOKEN`: when set, every `/api/*` request needs one of these tokens.
     pub access_tokens: Option<AccessTokens>,
+    /// `SEAL_KEYS`: keys for sealed secrets, newest (sealing) first.
+    pub seal_keys: Option<SealKeys>,
+    /// `PUBLIC_URL`: this server's address as Yemot reaches it, without a trailing slash.
+    pub public_url: Option<String>,
 }
 
 impl Config {
@@ -60,12 +66,38 @@ impl Config {
                 expected,
             })?,
         };
+        let seal_keys = match lookup("SEAL_KEYS") {
+            None => None,
+            Some(v) => SealKeys::parse(&v).map_err(|expected| ConfigError {
+                variable: "SEAL_KEYS",
+                expected,
+            })?,
+        };
+        let public_url = match get("PUBLIC_URL") {
+            None => None,
+            Some(v) => Some(parse_public_url(&v).ok_or(ConfigError {
+                variable: "PUBLIC_URL",
+                expected: "an http:// or https:// address such as https://my-2fa.onrender.com",
+            })?),
+        };
         Ok(Self {
             host,
             port,
             access_tokens,
+            seal_keys,
+            public_url,
         })
     }
+}
+
+/// An absolute http(s) URL with a host and no query, without its trailing slash.
+fn parse_public_url(text: &str) -> Option<String> {
+    let url = url::Url::parse(text.trim()).ok()?;
+    let ok = matches!(url.scheme(), "http" | "https")
+        && url.host_str().is_some()
+        && url.query().is_none()
+        && url.fragment().is_none();
+    ok.then(|| url.as_str().trim_end_matches('/').to_owned())
 }
 
 /// A variable with a value we cannot use.
@@ -130,6 +162,33 @@ mod tests {
             ("127.0.0.1".into(), 10000)
         );
         assert!(from(&[("HOST", "::")]).unwrap().host.is_ipv6());
+    }
+
+    #[test]
+    fn seal_keys_and_public_url() {
+        let config = from(&[
+            (
+                "SEAL_KEYS",
+                "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+            ),
+            ("PUBLIC_URL", "https://my-2fa.onrender.com/"),
+        ])
+        .unwrap();
+        assert_eq!(config.seal_keys.unwrap().sealing_id(), "k1");
+        assert_eq!(
+            config.public_url.as_deref(),
+            Some("https://my-2fa.onrender.com")
+        );
+        let err = from(&[("SEAL_KEYS", "k1:c2VjcmV0")]).unwrap_err();
+        assert_eq!(err.variable, "SEAL_KEYS");
+        assert!(!err.to_string().contains("c2VjcmV0"));
+        for bad in ["my-2fa.onrender.com", "ftp://x", "https://x/?a=b"] {
+            assert_eq!(
+                from(&[("PUBLIC_URL", bad)]).unwrap_err().variable,
+                "PUBLIC_URL",
+                "{bad}"
+            );
+        }
     }
 
     #[test]

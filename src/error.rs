@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::otpauth::UriError;
 use crate::request::Format;
+use crate::seal::SealError;
 use crate::secret::SecretError;
 use crate::totp::ParamError;
 use crate::yemot::{self, Lang};
@@ -74,6 +75,16 @@ pub enum Error {
     /// 400 `not_for_phone`: a phone reached an endpoint made for developers.
     #[error("this endpoint answers developers, not phones")]
     NotForPhone,
+    /// 400 `invalid_sealed` (a token this server cannot open, whatever the reason) or
+    /// 503 `no_seal_key` (the server has no `SEAL_KEYS`).
+    #[error(transparent)]
+    Sealed(SealError),
+    /// 403 `pin_required`: a sealed secret with a PIN, asked for without the right `pin`.
+    #[error("this sealed secret has a PIN: send it as pin")]
+    PinRequired,
+    /// 403 `phone_only`: a sealed secret with an allow-list, asked for by a JSON client.
+    #[error("this sealed secret is read only to allowed callers on the phone")]
+    PhoneOnly,
     /// 400 `invalid_json`: a JSON body that is not one flat object.
     #[error("the JSON body must be one object with string or number values")]
     InvalidJson,
@@ -126,6 +137,10 @@ impl Error {
         Self::Unauthorized,
         Self::UnsupportedMediaType,
         Self::NotForPhone,
+        Self::Sealed(SealError::Invalid),
+        Self::Sealed(SealError::NoKeys),
+        Self::PinRequired,
+        Self::PhoneOnly,
         Self::InvalidJson,
         Self::BadRequest,
         Self::PayloadTooLarge,
@@ -167,6 +182,10 @@ impl Error {
             Self::Unauthorized => "unauthorized",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::NotForPhone => "not_for_phone",
+            Self::Sealed(SealError::Invalid) => "invalid_sealed",
+            Self::Sealed(SealError::NoKeys) => "no_seal_key",
+            Self::PinRequired => "pin_required",
+            Self::PhoneOnly => "phone_only",
             Self::InvalidJson => "invalid_json",
             Self::BadRequest => "bad_request",
             Self::PayloadTooLarge => "payload_too_large",
@@ -183,6 +202,8 @@ impl Error {
         match self {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::PinRequired | Self::PhoneOnly => StatusCode::FORBIDDEN,
+            Self::Sealed(SealError::NoKeys) => StatusCode::SERVICE_UNAVAILABLE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -271,7 +292,7 @@ mod tests {
         let before = codes.len();
         codes.dedup();
         assert_eq!(codes.len(), before, "a code listed twice");
-        assert_eq!(before, 31);
+        assert_eq!(before, 35);
     }
 
     #[test]

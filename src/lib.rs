@@ -18,9 +18,11 @@
 //! - [`verify`]: checking a typed code, with replay protection kept by the caller.
 //! - [`enroll`]: new random secrets with their URI and QR code.
 //! - [`auth`]: the optional access token.
+//! - [`seal`]: sealed tokens that stand in ext.ini instead of the raw key.
 //! - [`routes`]: the handlers.
 //! - [`clock`]: the injectable time source.
 //! - [`config`], [`telemetry`]: settings from the environment, and quiet logging.
+//! - [`cli`]: the command line (`serve`, `seal`, `keygen`).
 //!
 //! [`app`] builds the router that `main` serves and the tests call in-process; [`serve`] runs
 //! it on a listener until a shutdown future completes.
@@ -29,6 +31,7 @@
 
 pub mod account;
 pub mod auth;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod enroll;
@@ -37,6 +40,7 @@ pub mod otpauth;
 pub mod phone;
 pub mod request;
 pub mod routes;
+pub mod seal;
 pub mod secret;
 pub mod telemetry;
 pub mod totp;
@@ -57,6 +61,7 @@ use std::sync::Arc;
 
 use crate::auth::AccessTokens;
 use crate::clock::Clock;
+use crate::seal::SealKeys;
 
 /// How long one request may take, body upload included, before it is answered with `timeout`.
 /// Our own work takes microseconds; this bounds slow clients.
@@ -69,6 +74,10 @@ pub struct AppState {
     pub clock: Clock,
     /// `ACCESS_TOKEN`: when set, every `/api/*` request must present one of these.
     pub tokens: Option<Arc<AccessTokens>>,
+    /// `SEAL_KEYS`: the keys that open (and the first that seals) sealed secrets.
+    pub seal_keys: Option<Arc<SealKeys>>,
+    /// `PUBLIC_URL`: this server's address as Yemot reaches it, for ext.ini lines.
+    pub public_url: Option<Arc<str>>,
 }
 
 impl AppState {
@@ -77,6 +86,24 @@ impl AppState {
         Self {
             clock,
             tokens: None,
+            seal_keys: None,
+            public_url: None,
+        }
+    }
+
+    /// The same state, opening and sealing with `keys`.
+    pub fn with_seal_keys(self, keys: Option<SealKeys>) -> Self {
+        Self {
+            seal_keys: keys.map(Arc::new),
+            ..self
+        }
+    }
+
+    /// The same state, writing `url` into ext.ini lines.
+    pub fn with_public_url(self, url: Option<String>) -> Self {
+        Self {
+            public_url: url.map(Into::into),
+            ..self
         }
     }
 
@@ -96,6 +123,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/2fa"),
     ("POST", "/api/verify"),
     ("POST", "/api/secret"),
+    ("POST", "/api/seal"),
     ("GET", "/health"),
     ("GET", "/openapi.json"),
 ];
@@ -106,6 +134,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/2fa", get(routes::two_fa).post(routes::two_fa))
         .route("/api/verify", post(routes::verify))
         .route("/api/secret", post(routes::secret))
+        .route("/api/seal", post(routes::seal))
         .route("/health", get(routes::health))
         .route("/openapi.json", get(routes::openapi))
         .fallback(routes::not_found)

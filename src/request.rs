@@ -118,6 +118,11 @@ impl Fields {
         self.get(name).filter(|v| !v.trim().is_empty())
     }
 
+    /// Appends a pair after every other, so it wins over any earlier value of `name`.
+    pub fn push(&mut self, name: &str, value: &str) {
+        self.pairs.push((name.to_owned(), value.to_owned()));
+    }
+
     /// Whether this is Yemot's hang-up notice, sent after the caller has gone.
     pub fn is_hangup(&self) -> bool {
         self.get("hangup")

@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::{Request, State};
-use axum::http::header;
+use axum::http::{HeaderMap, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -15,7 +15,7 @@ use crate::request::{Fields, Format, Rejection, says_yemot};
 use crate::totp::{self, Algorithm, Code, ParamError, Params};
 use crate::yemot::texts::HE;
 use crate::yemot::{self, Reply};
-use crate::{enroll, verify};
+use crate::{enroll, seal, verify};
 
 /// Refuses a request without a valid access token, when the server has `ACCESS_TOKEN`.
 fn authorize(state: &AppState, fields: &Fields, format: Format) -> Result<(), Failure> {
@@ -28,16 +28,27 @@ fn authorize(state: &AppState, fields: &Fields, format: Format) -> Result<(), Fa
 }
 
 /// `GET|POST /api/2fa`: the current code of `secret`, spoken for Yemot or as JSON.
-pub async fn two_fa(State(state): State<AppState>, fields: Fields) -> Result<Response, Failure> {
+pub async fn two_fa(
+    State(state): State<AppState>,
+    mut fields: Fields,
+) -> Result<Response, Failure> {
     // Sent after the caller has gone, with the secret in it: answer at once, compute nothing.
     if fields.is_hangup() {
         return Ok(Reply::hangup_ack().into_response());
     }
-    authorize(&state, &fields, fields.format)?;
-    match fields.format {
-        Format::Phone => Ok(phone::answer(&fields, &state.clock).into_response()),
+    let format = fields.format;
+    authorize(&state, &fields, format)?;
+    let lang = phone::lang_of(&fields);
+    let protection = seal::expand(&mut fields, state.seal_keys.as_deref())
+        .map_err(|error| Failure::new(error, format).in_lang(lang))?;
+    match format {
+        Format::Phone => {
+            protection.apply_to_call(&mut fields);
+            Ok(phone::answer(&fields, &state.clock).into_response())
+        }
         Format::Json => {
             let fail = |error: Error| Failure::new(error, Format::Json);
+            protection.check_developer(&fields).map_err(fail)?;
             let account = Account::from_fields(&fields).map_err(fail)?;
             let now = state.clock.now().map_err(|e| fail(e.into()))?;
             let code = totp::code_at(&account.secret, &account.params, now);
@@ -86,7 +97,7 @@ pub async fn verify(
     State(state): State<AppState>,
     fields: Result<Fields, Rejection>,
 ) -> Result<Response, Failure> {
-    let fields = fields.map_err(Rejection::for_developer)?;
+    let mut fields = fields.map_err(Rejection::for_developer)?;
     if fields.is_hangup() {
         return Ok(Reply::hangup_ack().into_response());
     }
@@ -94,6 +105,8 @@ pub async fn verify(
     let lang = phone::lang_of(&fields);
     let fail = |error: Error| Failure::new(error, format).in_lang(lang);
     authorize(&state, &fields, format)?;
+    // Verifying needs no PIN or caller check: whoever asks already holds the code.
+    seal::expand(&mut fields, state.seal_keys.as_deref()).map_err(fail)?;
     let account = Account::from_fields(&fields).map_err(fail)?;
     let code =
         verify::normalize_code(fields.get("code").unwrap_or(""), &account.params).map_err(fail)?;
@@ -170,6 +183,64 @@ pub async fn secret(
     }
     let enrollment = enroll::enroll(&request).map_err(fail)?;
     Ok(Json(enrollment).into_response())
+}
+
+/// `POST /api/seal`: a sealed token for a secret and its options, and the ext.ini lines.
+pub async fn seal(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    fields: Result<Fields, Rejection>,
+) -> Result<Response, Failure> {
+    #[derive(Serialize)]
+    struct Sealed {
+        token: String,
+        key_id: String,
+        ext_ini: String,
+    }
+    let fields = fields.map_err(Rejection::for_developer)?;
+    let format = fields.developer_format();
+    let fail = |error: Error| Failure::new(error, format).in_lang(phone::lang_of(&fields));
+    authorize(&state, &fields, format)?;
+    if format == Format::Phone {
+        return Err(fail(Error::NotForPhone));
+    }
+    let keys = state.seal_keys.as_deref();
+    let token = seal::seal_fields(&fields, keys).map_err(fail)?;
+    let base = public_base(&state, &headers);
+    Ok(Json(Sealed {
+        ext_ini: seal::ext_ini(&base, &token, state.tokens.is_some()),
+        key_id: keys.map(|k| k.sealing_id().to_owned()).unwrap_or_default(),
+        token,
+    })
+    .into_response())
+}
+
+/// This server's address as Yemot should call it: `PUBLIC_URL`, else the scheme and host the
+/// request came through (`X-Forwarded-Proto`/`-Host` from a proxy such as Render's, then `Host`).
+pub fn public_base(state: &AppState, headers: &HeaderMap) -> String {
+    if let Some(url) = &state.public_url {
+        return url.to_string();
+    }
+    let first = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    };
+    let scheme = match first("x-forwarded-proto") {
+        Some("https") => "https",
+        _ => "http",
+    };
+    let host = first("x-forwarded-host")
+        .or_else(|| first("host"))
+        .filter(|h| {
+            h.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
+        })
+        .unwrap_or("YOUR-SERVER");
+    format!("{scheme}://{host}")
 }
 
 /// The OpenAPI 3.1 description of every endpoint, kept true by `tests/api/openapi.rs`.

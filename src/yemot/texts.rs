@@ -204,6 +204,17 @@ pub fn spoken(error: Error, lang: Lang) -> &'static str {
             "The warning seconds set for this extension are wrong, set a number from 0 to 60",
         ),
         Error::InvalidCode => ("הקוד שהוקש אינו תקין", "The code you entered is not valid"),
+        Error::Sealed(crate::seal::SealError::Invalid) => (
+            "המפתח החתום שהוגדר בשלוחה אינו תקין, יש להעתיק אותו שוב במלואו",
+            "The sealed key of this extension is not valid, copy it again in full",
+        ),
+        Error::Sealed(crate::seal::SealError::NoKeys) => (
+            "השרת אינו מוגדר לפתיחת מפתחות חתומים, נא לפנות למנהל השרת",
+            "The server has no seal key, please contact the server owner",
+        ),
+        Error::PinRequired | Error::PhoneOnly => {
+            ("הגישה לקוד הזה נחסמה", "Access to this code is blocked")
+        }
         Error::Unauthorized => (
             "השרת דורש אסימון גישה, על מנהל השלוחה להוסיף אותו בהגדרות השלוחה",
             "The server requires an access token, the extension owner must add it to the extension settings",

@@ -7,6 +7,7 @@ mod json;
 mod oathtool;
 mod phone;
 mod props;
+mod sealed;
 mod socket;
 mod vectors;
 mod yemot;

@@ -1,0 +1,156 @@
+//! The command line: `yemot-2fa` (or `yemot-2fa serve`) runs the server; `yemot-2fa seal` seals
+//! a secret offline; `yemot-2fa keygen` makes a key for `SEAL_KEYS`.
+//!
+//! `seal` reads the secret (and the PIN) from standard input only: arguments show up in process
+//! lists and shell history, so a secret given as an argument is refused.
+
+use std::io::Read as _;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::request::{Fields, Format};
+use crate::seal::{self, SealKeys};
+
+/// Reads two-factor (TOTP) codes aloud over the phone through a Yemot Hamashiach API extension.
+#[derive(Parser)]
+#[command(name = "yemot-2fa", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do; the server when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The subcommands.
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (the default). Settings come from the environment: PORT, HOST,
+    /// RUST_LOG, ACCESS_TOKEN, SEAL_KEYS, PUBLIC_URL.
+    Serve,
+    /// Seal a secret for ext.ini with the first key of SEAL_KEYS. The secret (base32 or an
+    /// otpauth:// link) is read from the first line of standard input, never from arguments.
+    Seal(SealArgs),
+    /// Print a new random key entry for SEAL_KEYS, e.g. `k1:3q2+7w…`.
+    Keygen {
+        /// The key's id, written before the colon.
+        #[arg(default_value = "k1")]
+        id: String,
+    },
+}
+
+/// Options of `seal`. No `Debug`: a refused secret argument could be in it.
+#[derive(Args)]
+pub struct SealArgs {
+    /// Digits per code (6, 7 or 8).
+    #[arg(long)]
+    pub digits: Option<String>,
+    /// SHA1, SHA256 or SHA512.
+    #[arg(long)]
+    pub algorithm: Option<String>,
+    /// Seconds per code (1 to 300).
+    #[arg(long)]
+    pub period: Option<String>,
+    /// `steam` for Steam Guard codes.
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// The name said in a phone menu.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Also seal a PIN, read from the second line of standard input.
+    #[arg(long)]
+    pub pin: bool,
+    /// Caller numbers allowed to hear codes, comma-separated.
+    #[arg(long)]
+    pub allow: Option<String>,
+    /// Print the whole ext.ini block for the server at this address (e.g. https://x.onrender.com).
+    #[arg(long, value_name = "URL")]
+    pub link: Option<String>,
+    /// Refused: a secret must come on standard input.
+    #[arg(hide = true)]
+    pub secret_argument: Option<String>,
+    /// Refused: a secret must come on standard input.
+    #[arg(long = "secret", hide = true)]
+    pub secret_option: Option<String>,
+}
+
+/// Seals what `stdin` and `args` describe; the text to print, or the message to show.
+///
+/// # Errors
+///
+/// A fixed message: a secret given as an argument, nothing on standard input, no seal key, or
+/// whatever is wrong with the secret or an option (never the secret itself).
+pub fn seal(args: &SealArgs, stdin: &str, keys: Option<&SealKeys>) -> Result<String, String> {
+    if args.secret_argument.is_some() || args.secret_option.is_some() {
+        return Err(
+            "do not pass the secret as an argument (it would stay in the process list and \
+                    shell history): pipe it on standard input, e.g. `yemot-2fa seal < secret.txt`"
+                .to_owned(),
+        );
+    }
+    let mut lines = stdin.lines().map(str::trim).filter(|l| !l.is_empty());
+    let secret = lines
+        .next()
+        .ok_or("no secret on standard input: type it, then press Enter and Ctrl-D")?;
+    let mut pairs = vec![("secret".to_owned(), secret.to_owned())];
+    if args.pin {
+        let pin = lines
+            .next()
+            .ok_or("--pin: put the PIN on the second line of standard input")?;
+        pairs.push(("pin".to_owned(), pin.to_owned()));
+    }
+    for (name, value) in [
+        ("digits", &args.digits),
+        ("algorithm", &args.algorithm),
+        ("period", &args.period),
+        ("kind", &args.kind),
+        ("name", &args.name),
+        ("allow", &args.allow),
+    ] {
+        if let Some(value) = value {
+            pairs.push((name.to_owned(), value.clone()));
+        }
+    }
+    let fields = Fields::from_pairs(pairs, Format::Json);
+    let token = seal::seal_fields(&fields, keys).map_err(|e| e.to_string())?;
+    Ok(match &args.link {
+        Some(base) => seal::ext_ini(base, &token, false),
+        None => format!("{token}\n"),
+    })
+}
+
+/// Runs `seal` against the real standard input and `SEAL_KEYS`.
+pub fn seal_main(args: &SealArgs) -> ExitCode {
+    let keys = match SealKeys::parse(&std::env::var("SEAL_KEYS").unwrap_or_default()) {
+        Ok(keys) => keys,
+        Err(expected) => return fail(&format!("SEAL_KEYS: expected {expected}")),
+    };
+    let mut stdin = zeroize::Zeroizing::new(String::new());
+    if std::io::stdin().read_to_string(&mut stdin).is_err() {
+        return fail("standard input is not readable text");
+    }
+    match seal(args, &stdin, keys.as_ref()) {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(message) => fail(&message),
+    }
+}
+
+/// Prints a new `SEAL_KEYS` entry.
+pub fn keygen_main(id: &str) -> ExitCode {
+    match seal::generate_key(id) {
+        Ok(entry) if SealKeys::parse(&entry).is_ok() => {
+            println!("{entry}");
+            ExitCode::SUCCESS
+        }
+        Ok(_) => fail("a key id must be 1 to 16 letters, digits, _ or -"),
+        Err(_) => fail("the operating system gave no random bytes"),
+    }
+}
+
+/// Prints `message` to standard error and returns failure.
+pub fn fail(message: &str) -> ExitCode {
+    eprintln!("yemot-2fa: {message}");
+    ExitCode::FAILURE
+}
