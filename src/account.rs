@@ -49,12 +49,16 @@ impl Account {
     ///
     /// [`Error::MissingSecret`] when there is no secret at all; otherwise the first bad account.
     pub fn all_from_fields(fields: &Fields) -> Result<Vec<(u8, Self)>, Error> {
+        const SUFFIXES: [&str; 9] = ["_1", "_2", "_3", "_4", "_5", "_6", "_7", "_8", "_9"];
         let mut accounts = Vec::new();
-        for key in MENU_KEYS {
-            if let Some(text) = fields.get_non_empty(&format!("secret_{key}")) {
-                let own = |name: &str| fields.get_non_empty(&format!("{name}_{key}"));
-                let defaults = |name: &str| fields.get_non_empty(name);
-                accounts.push((key, Self::parse(text, own, defaults)?));
+        // Most requests have one account: skip the menu scan unless a numbered key is there.
+        if fields.has_key_starting_with("secret_") {
+            for (key, suffix) in MENU_KEYS.zip(SUFFIXES) {
+                if let Some(text) = fields.get_suffixed_non_empty("secret", suffix) {
+                    let own = |name: &str| fields.get_suffixed_non_empty(name, suffix);
+                    let defaults = |name: &str| fields.get_non_empty(name);
+                    accounts.push((key, Self::parse(text, own, defaults)?));
+                }
             }
         }
         if accounts.is_empty() {

@@ -63,8 +63,8 @@ use crate::auth::AccessTokens;
 use crate::clock::Clock;
 use crate::seal::SealKeys;
 
-/// How long one request may take, body upload included, before it is answered with `timeout`.
-/// Our own work takes microseconds; this bounds slow clients.
+/// How long a request body may take to arrive before the request is answered with `timeout`.
+/// Our own work takes microseconds and never waits; only a slow client can be slow.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What every handler shares.
@@ -129,8 +129,12 @@ pub const ROUTES: &[(&str, &str)] = &[
 ];
 
 /// Builds the whole service: routes, fallbacks and middleware.
+///
+/// Request logging (method, route, status, latency: never contents) costs a clock read and a
+/// span per request, so its layer is added only when the logger in place at this call would
+/// print it (`RUST_LOG=debug` or finer for `tower_http`).
 pub fn app(state: AppState) -> Router {
-    Router::new()
+    let router = Router::new()
         .route("/api/2fa", get(routes::two_fa).post(routes::two_fa))
         .route("/api/verify", post(routes::verify))
         .route("/api/secret", post(routes::secret))
@@ -140,8 +144,9 @@ pub fn app(state: AppState) -> Router {
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .with_state(state)
-        .layer(axum::middleware::from_fn(routes::guard))
-        .layer(
+        .layer(routes::GuardLayer);
+    if tracing::enabled!(target: "tower_http::trace::on_response", Level::DEBUG) {
+        router.layer(
             TraceLayer::new_for_http()
                 .make_span_with(telemetry::make_span)
                 .on_request(())
@@ -150,8 +155,13 @@ pub fn app(state: AppState) -> Router {
                         .level(Level::DEBUG)
                         .latency_unit(LatencyUnit::Micros),
                 )
+                .on_body_chunk(())
+                .on_eos(())
                 .on_failure(()),
         )
+    } else {
+        router
+    }
 }
 
 /// Serves `router` on `listener` until `shutdown` completes, then lets requests in flight finish.
@@ -164,6 +174,11 @@ pub async fn serve(
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    use axum::serve::ListenerExt as _;
+    // One small answer per request: send it at once rather than wait on Nagle's algorithm.
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
         .await

@@ -125,7 +125,8 @@ fn turn(fields: &Fields, clock: &Clock) -> Result<Reply, Error> {
 fn reading(account: &Account, options: &Options, round: u32, now: u64) -> Reply {
     let texts = options.lang.texts();
     let intro = options.intro.as_deref().unwrap_or(texts.intro);
-    let code = totp::code_at(&account.secret, &account.params, now);
+    let generator = totp::Generator::new(&account.secret, &account.params);
+    let code = generator.code_at(now);
     // Warn when the code is about to change.
     let low = code.ttl < options.warn_below;
 
@@ -134,7 +135,7 @@ fn reading(account: &Account, options: &Options, round: u32, now: u64) -> Reply 
     if low && round > 0 {
         // The caller was warned and pressed 1: read the next code, which starts in `ttl`
         // seconds, rather than one about to expire.
-        let next: Code = totp::code_at(&account.secret, &account.params, code.valid_until);
+        let next: Code = generator.code_at(code.valid_until);
         messages = Messages::new();
         messages
             .text(texts.next_code_before)
@@ -212,9 +213,7 @@ fn menu(accounts: &[(u8, Account)], texts: &Texts) -> Reply {
 
 /// The latest repeat round Yemot reported: its number and the key pressed (`None` for none).
 fn last_repeat(fields: &Fields) -> Option<(u32, &str)> {
-    (1..=MAX_REPEATS)
-        .rev()
-        .find_map(|n| fields.get(&format!("rep{n}")).map(|v| (n, v)))
+    fields.latest_round("rep", MAX_REPEATS)
 }
 
 /// The phone-only options of an extension.
@@ -328,10 +327,7 @@ impl Pin {
 
     /// Judges the latest attempt Yemot reported (`pin1` … `pin3`).
     pub fn check(&self, fields: &Fields) -> PinCheck {
-        let latest = (1..=MAX_PIN_ATTEMPTS)
-            .rev()
-            .find_map(|n| fields.get(&format!("pin{n}")).map(|v| (n, v)));
-        match latest {
+        match fields.latest_round("pin", MAX_PIN_ATTEMPTS) {
             None => PinCheck::Ask { attempt: 1 },
             Some((_, typed)) if self.matches(typed) => PinCheck::Passed,
             Some((n, _)) if n < MAX_PIN_ATTEMPTS => PinCheck::Ask { attempt: n + 1 },

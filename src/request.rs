@@ -30,7 +30,11 @@ pub enum Format {
 impl Format {
     /// Reads the format off the headers: a JSON body or an `Accept` that names JSON.
     pub fn of(headers: &HeaderMap) -> Self {
-        if is_json_body(headers) || accepts_json(headers) {
+        Self::from_parts(is_json_body(media_type(headers)), headers)
+    }
+
+    fn from_parts(json_body: bool, headers: &HeaderMap) -> Self {
+        if json_body || accepts_json(headers) {
             Self::Json
         } else {
             Self::Phone
@@ -38,12 +42,14 @@ impl Format {
     }
 }
 
-fn is_json_body(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
+/// The media type of the body (`application/json` of `application/json; charset=utf-8`).
+fn media_type(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    Some(value.split(';').next().unwrap_or("").trim())
+}
+
+fn is_json_body(media_type: Option<&str>) -> bool {
+    media_type.is_some_and(|m| m.eq_ignore_ascii_case("application/json"))
 }
 
 fn accepts_json(headers: &HeaderMap) -> bool {
@@ -112,6 +118,44 @@ impl Fields {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Whether any parameter's name starts with `prefix`.
+    pub fn has_key_starting_with(&self, prefix: &str) -> bool {
+        self.pairs.iter().any(|(k, _)| k.starts_with(prefix))
+    }
+
+    /// The last value of the parameter named `name` followed by `suffix` (`secret` + `_2`,
+    /// `rep` + `3`), without building the name.
+    pub fn get_suffixed(&self, name: &str, suffix: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .rev()
+            .find(|(k, _)| k.strip_prefix(name) == Some(suffix))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Like [`get_suffixed`](Self::get_suffixed), an empty or blank value counting as absent.
+    pub fn get_suffixed_non_empty(&self, name: &str, suffix: &str) -> Option<&str> {
+        self.get_suffixed(name, suffix)
+            .filter(|v| !v.trim().is_empty())
+    }
+
+    /// The largest `n` in 1..=`max` for which `name{n}` was sent, with its last value: the
+    /// latest round of a question asked under fresh names (`rep1`, `rep2`, …).
+    pub fn latest_round(&self, name: &str, max: u32) -> Option<(u32, &str)> {
+        let mut latest: Option<(u32, &str)> = None;
+        for (key, value) in &self.pairs {
+            let Some(n) = key.strip_prefix(name).and_then(|n| n.parse::<u32>().ok()) else {
+                continue;
+            };
+            // `parse` accepts `+1` and `01`; only the names we ask under count.
+            let canonical = key.len() == name.len() + digit_count(n);
+            if canonical && (1..=max).contains(&n) && latest.is_none_or(|(m, _)| n >= m) {
+                latest = Some((n, value));
+            }
+        }
+        latest
+    }
+
     /// Like [`get`](Self::get), but an empty or blank value counts as absent: an ext.ini line
     /// `api_add_1=digits=` means "not set", not "invalid".
     pub fn get_non_empty(&self, name: &str) -> Option<&str> {
@@ -169,7 +213,13 @@ impl<S: Send + Sync> FromRequest<S> for Fields {
     type Rejection = Rejection;
 
     async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
-        let format = Format::of(req.headers());
+        let media_type = media_type(req.headers());
+        let json_body = is_json_body(media_type);
+        let multipart = media_type.is_some_and(|m| {
+            m.get(..10)
+                .is_some_and(|p| p.eq_ignore_ascii_case("multipart/"))
+        });
+        let format = Format::from_parts(json_body, req.headers());
         let from_yemot = says_yemot(req.headers());
         let developer_format = if from_yemot && format == Format::Phone {
             Format::Phone
@@ -181,8 +231,7 @@ impl<S: Send + Sync> FromRequest<S> for Fields {
             format,
             developer_format,
         };
-        let json_body = is_json_body(req.headers());
-        if is_multipart(req.headers()) {
+        if multipart {
             return Err(fail(Error::UnsupportedMediaType));
         }
         let bearer = bearer_token(req.headers());
@@ -207,15 +256,8 @@ impl<S: Send + Sync> FromRequest<S> for Fields {
     }
 }
 
-fn is_multipart(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("multipart/")
-        })
+fn digit_count(n: u32) -> usize {
+    n.checked_ilog10().map_or(1, |l| l as usize + 1)
 }
 
 fn bearer_token(headers: &HeaderMap) -> Option<String> {
@@ -226,8 +268,22 @@ fn bearer_token(headers: &HeaderMap) -> Option<String> {
         .then(|| token.trim().to_owned())
 }
 
+/// Reads the whole body, at most [`MAX_BODY`] bytes and [`crate::REQUEST_TIMEOUT`] long.
 async fn read_body(body: Body) -> Result<axum::body::Bytes, Error> {
-    axum::body::to_bytes(body, MAX_BODY).await.map_err(|e| {
+    use http_body::Body as _;
+    if body.is_end_stream() {
+        return Ok(axum::body::Bytes::new());
+    }
+    use futures_util::FutureExt as _;
+    let mut read = std::pin::pin!(axum::body::to_bytes(body, MAX_BODY));
+    // A small body is usually in hyper's buffer already: take it without arming a timer.
+    let bytes = match read.as_mut().now_or_never() {
+        Some(bytes) => bytes,
+        None => tokio::time::timeout(crate::REQUEST_TIMEOUT, read)
+            .await
+            .map_err(|_| Error::Timeout)?,
+    };
+    bytes.map_err(|e| {
         let too_large = std::error::Error::source(&e)
             .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
         if too_large {
@@ -289,6 +345,20 @@ mod tests {
         assert_eq!(fields.get("digits"), Some(" "));
         assert_eq!(fields.get_non_empty("digits"), None);
         assert_eq!(fields.get("missing"), None);
+    }
+
+    #[test]
+    fn suffixed_names_and_rounds_need_no_allocation() {
+        let fields = Fields::from_pairs(
+            parse_form(b"secret_2=a&rep1=1&rep2=1&rep02=x&rep+3=y&rep10=z&rep2=None&secret=b"),
+            Format::Phone,
+        );
+        assert_eq!(fields.get_suffixed("secret", "_2"), Some("a"));
+        assert_eq!(fields.get_suffixed("secret", ""), Some("b"));
+        assert_eq!(fields.get_suffixed("secret", "_3"), None);
+        assert_eq!(fields.latest_round("rep", 5), Some((2, "None")));
+        assert_eq!(fields.latest_round("rep", 10), Some((10, "z")));
+        assert_eq!(fields.latest_round("pin", 3), None);
     }
 
     #[test]

@@ -3,8 +3,8 @@
 use axum::Json;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use futures_util::FutureExt as _;
 use serde::Serialize;
 
 use crate::AppState;
@@ -292,16 +292,92 @@ fn fallback_format(req: &Request) -> Format {
     }
 }
 
-/// The last line of defence, around every route: a panic or a request slower than
-/// [`crate::REQUEST_TIMEOUT`] is answered in the sender's language (a spoken apology for a
-/// phone, since any non-200 makes Yemot play M1607) instead of a bare 500 or 408.
-pub async fn guard(req: Request, next: Next) -> Response {
-    use futures_util::FutureExt;
-    let format = Format::of(req.headers());
-    let run = std::panic::AssertUnwindSafe(next.run(req)).catch_unwind();
-    match tokio::time::timeout(crate::REQUEST_TIMEOUT, run).await {
-        Ok(Ok(response)) => response,
-        Ok(Err(_panic)) => Failure::new(Error::Internal, format).into_response(),
-        Err(_elapsed) => Failure::new(Error::Timeout, format).into_response(),
+/// The last line of defence, around every route: a panic is answered in the sender's language
+/// (a spoken apology for a phone, since any non-200 makes Yemot play M1607) instead of a bare
+/// 500 or a dropped connection. A hand-written layer rather than `from_fn`, so a request costs
+/// no boxing; tower-http's `CatchPanicLayer` cannot see the request it answers.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GuardLayer;
+
+impl<S> tower::Layer<S> for GuardLayer {
+    type Service = Guard<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Guard { inner }
+    }
+}
+
+/// The service made by [`GuardLayer`].
+#[derive(Debug, Clone)]
+pub struct Guard<S> {
+    inner: S,
+}
+
+impl<S> tower::Service<Request> for Guard<S>
+where
+    S: tower::Service<Request, Response = Response>,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = GuardFuture<S::Future>;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        let format = Format::of(req.headers());
+        // A panic while the inner service merely starts the request is caught here too.
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.inner.call(req))) {
+            Ok(future) => GuardFuture::Running {
+                future: std::panic::AssertUnwindSafe(future).catch_unwind(),
+                format,
+            },
+            Err(_) => GuardFuture::Panicked { format },
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`Guard`].
+    #[project = GuardProj]
+    pub enum GuardFuture<F> {
+        /// The inner service's future, unwinding caught.
+        Running {
+            #[pin]
+            future: futures_util::future::CatchUnwind<std::panic::AssertUnwindSafe<F>>,
+            format: Format,
+        },
+        /// The inner service panicked before returning a future.
+        Panicked { format: Format },
+    }
+}
+
+impl<F, E> std::future::Future for GuardFuture<F>
+where
+    F: std::future::Future<Output = Result<Response, E>>,
+{
+    type Output = Result<Response, E>;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        use std::task::Poll;
+        match self.project() {
+            GuardProj::Running { future, format } => match future.poll(cx) {
+                Poll::Ready(Ok(result)) => Poll::Ready(result),
+                Poll::Ready(Err(_panic)) => {
+                    Poll::Ready(Ok(Failure::new(Error::Internal, *format).into_response()))
+                }
+                Poll::Pending => Poll::Pending,
+            },
+            GuardProj::Panicked { format } => {
+                Poll::Ready(Ok(Failure::new(Error::Internal, *format).into_response()))
+            }
+        }
     }
 }

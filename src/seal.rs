@@ -304,6 +304,9 @@ impl Protection {
 /// [`Error::Pin`] when two tokens carry different PINs.
 pub fn expand(fields: &mut Fields, keys: Option<&SealKeys>) -> Result<Protection, Error> {
     let mut protection = Protection::default();
+    if !fields.has_key_starting_with("sealed") {
+        return Ok(protection);
+    }
     let mut opened = Vec::new();
     for (name, suffix) in SEALED_NAMES {
         if let Some(token) = fields.get_non_empty(name) {

@@ -78,9 +78,11 @@ impl Secret {
         let max = encoding
             .decode_len(ascii.len())
             .map_err(|_| SecretError::NotBase32)?;
-        let mut buffer = Zeroizing::new(vec![0u8; max]);
+        // On the stack, wiped on drop: the only heap copy is the one totp-rs keeps.
+        let mut buffer = Zeroizing::new([0u8; MAX_SECRET_TEXT * 5 / 8]);
+        let output = buffer.get_mut(..max).ok_or(SecretError::TooLong)?;
         let len = encoding
-            .decode_mut(ascii, &mut buffer)
+            .decode_mut(ascii, output)
             .map_err(|_| SecretError::NotBase32)?;
         Self::from_bytes(&buffer[..len])
     }

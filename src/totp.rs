@@ -207,31 +207,56 @@ impl Drop for Code {
     }
 }
 
-/// Computes the code of `secret` at Unix time `now`.
-///
-/// `params` must already be within bounds ([`Params::parse_digits`], [`Params::parse_period`],
-/// [`Params::STEAM`]):
-/// totp-rs' unchecked builder is used because it alone accepts the 80-bit keys real sites issue,
-/// and it would panic on a zero period or ten digits.
-pub fn code_at(secret: &Secret, params: &Params, now: u64) -> Code {
-    debug_assert!(
-        (MIN_DIGITS..=MAX_DIGITS).contains(&params.digits)
-            || (params.algorithm.is_steam() && params.digits == STEAM_DIGITS)
-    );
-    debug_assert!((MIN_PERIOD..=MAX_PERIOD).contains(&params.period));
-    let totp = totp_rs::Builder::new()
-        .with_algorithm(params.algorithm.to_totp_rs())
-        .with_digits(params.digits)
-        .with_step_duration(params.period)
-        .with_secret(secret.as_bytes())
-        .build_noncompliant();
-    let step = now / params.period;
-    Code {
-        digits: totp.generate(now).to_string(),
-        step,
-        ttl: params.period - now % params.period,
-        valid_until: (step + 1) * params.period,
+/// A code generator for one key and its settings, built once per request so that checking a
+/// window of steps, or reading the next code, does not rebuild it each time.
+pub struct Generator {
+    totp: totp_rs::Totp,
+    period: u64,
+}
+
+impl Generator {
+    /// Prepares codes of `secret` with `params`.
+    ///
+    /// `params` must already be within bounds ([`Params::parse_digits`],
+    /// [`Params::parse_period`], [`Params::STEAM`]): totp-rs' unchecked builder is used because
+    /// it alone accepts the 80-bit keys real sites issue, and it would panic on a zero period or
+    /// ten digits.
+    pub fn new(secret: &Secret, params: &Params) -> Self {
+        debug_assert!(
+            (MIN_DIGITS..=MAX_DIGITS).contains(&params.digits)
+                || (params.algorithm.is_steam() && params.digits == STEAM_DIGITS)
+        );
+        debug_assert!((MIN_PERIOD..=MAX_PERIOD).contains(&params.period));
+        let totp = totp_rs::Builder::new()
+            .with_algorithm(params.algorithm.to_totp_rs())
+            .with_digits(params.digits)
+            .with_step_duration(params.period)
+            .with_secret(secret.as_bytes())
+            .build_noncompliant();
+        Self {
+            totp,
+            period: params.period,
+        }
     }
+
+    /// The code at Unix time `now`.
+    pub fn code_at(&self, now: u64) -> Code {
+        use std::fmt::Write as _;
+        let step = now / self.period;
+        let mut digits = String::with_capacity(8);
+        let _ = write!(digits, "{}", self.totp.generate(now));
+        Code {
+            digits,
+            step,
+            ttl: self.period - now % self.period,
+            valid_until: (step + 1) * self.period,
+        }
+    }
+}
+
+/// Computes the code of `secret` at Unix time `now` (see [`Generator`] for several times).
+pub fn code_at(secret: &Secret, params: &Params, now: u64) -> Code {
+    Generator::new(secret, params).code_at(now)
 }
 
 #[cfg(test)]

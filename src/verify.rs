@@ -71,12 +71,13 @@ pub fn verify(
     let current = now / params.period;
     let first = current.saturating_sub(window);
     let last = current.saturating_add(window);
+    let generator = totp::Generator::new(secret, params);
     let mut best: Option<u64> = None;
     for step in first..=last {
         let Some(time) = step.checked_mul(params.period) else {
             break;
         };
-        let candidate = totp::code_at(secret, params, time);
+        let candidate = generator.code_at(time);
         let matched: bool = candidate.as_str().as_bytes().ct_eq(code.as_bytes()).into();
         let fresh = after_step.is_none_or(|after| step > after);
         if matched && fresh && best.is_none_or(|b| step.abs_diff(current) < b.abs_diff(current)) {

@@ -227,7 +227,7 @@ async fn nothing_secret_is_logged_or_echoed_at_trace_level() {
                 "unreachable"
             }),
         )
-        .layer(axum::middleware::from_fn(yemot_2fa::routes::guard));
+        .layer(yemot_2fa::routes::GuardLayer);
     let phone = boom
         .clone()
         .oneshot(Request::get("/boom").body(Body::empty()).unwrap())

@@ -27,8 +27,19 @@ const FORBIDDEN_IN_TEXT: &[char] = &[
 ];
 
 /// Whether `text` can be sent in a `t-` item as it is: non-empty, no forbidden character.
+/// Scans bytes: every forbidden character is ASCII but the two dashes, whose UTF-8 starts 0xE2.
 pub fn is_clean_text(text: &str) -> bool {
-    !text.trim().is_empty() && !text.contains(FORBIDDEN_IN_TEXT)
+    let mut wide = false;
+    for b in text.bytes() {
+        match b {
+            b'.' | b'-' | b'&' | b'=' | b'"' | b'\'' | b'|' | b'\r' | b'\n' | b'\t' => {
+                return false;
+            }
+            0xE2 => wide = true,
+            _ => {}
+        }
+    }
+    !(text.trim().is_empty() || wide && text.contains(['\u{2013}', '\u{2014}']))
 }
 
 /// Makes any text safe for a `t-` item: each forbidden character becomes a space, runs of
@@ -50,9 +61,17 @@ pub fn sanitize_text(text: &str) -> String {
 }
 
 /// A message list under construction (`t-….d-…`).
-#[derive(Default)]
 pub struct Messages {
     list: String,
+}
+
+impl Default for Messages {
+    fn default() -> Self {
+        // Room for a code read twice with its prompts, so the list rarely grows.
+        Self {
+            list: String::with_capacity(160),
+        }
+    }
 }
 
 impl Messages {
