@@ -6,11 +6,6 @@ use clap::Parser;
 use yemot_2fa::cli::{self, Cli, Command, fail};
 use yemot_2fa::{AppState, app, config::Config, serve, shutdown_signal, telemetry};
 
-/// mimalloc: hyper and the handler allocate small short-lived buffers on every request, which
-/// glibc's allocator serves markedly slower (measured in `bench/`).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     match Cli::parse().command {
         None | Some(Command::Serve) => run_server(),
