@@ -2,7 +2,7 @@
 //! racing the real one.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Where "now" comes from.
@@ -11,18 +11,26 @@ pub enum Clock {
     /// The operating system's clock: what production uses.
     #[default]
     System,
-    /// A clock that reads whatever was last set: for tests, which can move it across a step.
-    Manual(Arc<AtomicU64>),
+    /// A clock that reads whatever was last set: for tests, which can move it across a step,
+    /// or before 1970 to see the fault a broken system clock gives.
+    Manual(Arc<AtomicI64>),
 }
 
 impl Clock {
     /// A manual clock showing `unix_seconds`.
     pub fn manual(unix_seconds: u64) -> Self {
-        Self::Manual(Arc::new(AtomicU64::new(unix_seconds)))
+        Self::Manual(Arc::new(AtomicI64::new(
+            i64::try_from(unix_seconds).unwrap_or(i64::MAX),
+        )))
     }
 
     /// Sets a manual clock; does nothing to the system clock.
     pub fn set(&self, unix_seconds: u64) {
+        self.set_signed(i64::try_from(unix_seconds).unwrap_or(i64::MAX));
+    }
+
+    /// Sets a manual clock to any time, before 1970 included.
+    pub fn set_signed(&self, unix_seconds: i64) {
         if let Self::Manual(t) = self {
             t.store(unix_seconds, Ordering::Relaxed);
         }
@@ -40,7 +48,7 @@ impl Clock {
                 .duration_since(UNIX_EPOCH)
                 .map(|d| d.as_secs())
                 .map_err(|_| ClockError),
-            Self::Manual(t) => Ok(t.load(Ordering::Relaxed)),
+            Self::Manual(t) => u64::try_from(t.load(Ordering::Relaxed)).map_err(|_| ClockError),
         }
     }
 }
@@ -67,5 +75,7 @@ mod tests {
         clock.clone().set(60);
         assert_eq!(clock.now(), Ok(60), "clones share one time");
         assert!(Clock::System.now().unwrap() > 1_700_000_000);
+        clock.set_signed(-1);
+        assert_eq!(clock.now(), Err(ClockError));
     }
 }

@@ -2,6 +2,7 @@
 //! with a message that names the variable (never its value).
 
 use std::net::IpAddr;
+use std::time::Duration;
 
 use crate::auth::AccessTokens;
 use crate::seal::SealKeys;
@@ -10,6 +11,19 @@ use crate::seal::SealKeys;
 pub const DEFAULT_PORT: u16 = 3000;
 /// Address used when `HOST` is unset: every interface, as a container needs.
 pub const DEFAULT_HOST: IpAddr = IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
+
+/// `HEADER_TIMEOUT_SECS` when unset: also how long an idle keep-alive connection stays open.
+pub const DEFAULT_HEADER_TIMEOUT_SECS: u64 = 30;
+/// `REQUEST_TIMEOUT_SECS` when unset: how long a request body may take to arrive.
+pub const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 10;
+/// `DRAIN_SECS` when unset: how long requests in flight may finish after SIGTERM.
+pub const DEFAULT_DRAIN_SECS: u64 = 10;
+/// `MAX_BODY_BYTES` when unset.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 16 * 1024;
+/// `MAX_PARAMS` when unset: a Yemot request with a long history has a few dozen.
+pub const DEFAULT_MAX_PARAMS: usize = 256;
+/// `MAX_CONCURRENT` when unset: requests in flight at once before new ones are shed with 503.
+pub const DEFAULT_MAX_CONCURRENT: usize = 1024;
 
 /// The server's settings. `Debug` shows how many tokens and which key ids there are, never a
 /// token or a key.
@@ -25,6 +39,10 @@ pub struct Config {
     pub seal_keys: Option<SealKeys>,
     /// `PUBLIC_URL`: this server's address as Yemot reaches it, without a trailing slash.
     pub public_url: Option<String>,
+    /// Per-request bounds.
+    pub limits: crate::request::Limits,
+    /// Per-connection bounds.
+    pub serve: crate::ServeLimits,
 }
 
 impl Config {
@@ -80,12 +98,71 @@ impl Config {
                 expected: "an http:// or https:// address such as https://my-2fa.onrender.com",
             })?),
         };
+        let number = |name: &'static str,
+                      default: u64,
+                      range: std::ops::RangeInclusive<u64>,
+                      expected: &'static str| {
+            match get(name) {
+                None => Ok(default),
+                Some(v) => v
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|n| range.contains(n))
+                    .ok_or(ConfigError {
+                        variable: name,
+                        expected,
+                    }),
+            }
+        };
+        let limits = crate::request::Limits {
+            max_body: number(
+                "MAX_BODY_BYTES",
+                DEFAULT_MAX_BODY_BYTES as u64,
+                256..=1 << 20,
+                "a number of bytes from 256 to 1048576",
+            )? as usize,
+            max_params: number(
+                "MAX_PARAMS",
+                DEFAULT_MAX_PARAMS as u64,
+                8..=10_000,
+                "a number from 8 to 10000",
+            )? as usize,
+            body_timeout: Duration::from_secs(number(
+                "REQUEST_TIMEOUT_SECS",
+                DEFAULT_REQUEST_TIMEOUT_SECS,
+                1..=300,
+                "seconds from 1 to 300",
+            )?),
+            max_concurrent: number(
+                "MAX_CONCURRENT",
+                DEFAULT_MAX_CONCURRENT as u64,
+                1..=100_000,
+                "a number from 1 to 100000",
+            )? as usize,
+        };
+        let serve = crate::ServeLimits {
+            header_timeout: Duration::from_secs(number(
+                "HEADER_TIMEOUT_SECS",
+                DEFAULT_HEADER_TIMEOUT_SECS,
+                1..=3600,
+                "seconds from 1 to 3600",
+            )?),
+            drain_timeout: Duration::from_secs(number(
+                "DRAIN_SECS",
+                DEFAULT_DRAIN_SECS,
+                0..=600,
+                "seconds from 0 to 600",
+            )?),
+        };
         Ok(Self {
             host,
             port,
             access_tokens,
             seal_keys,
             public_url,
+            limits,
+            serve,
         })
     }
 }
@@ -187,6 +264,36 @@ mod tests {
                 from(&[("PUBLIC_URL", bad)]).unwrap_err().variable,
                 "PUBLIC_URL",
                 "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn limits_have_defaults_and_bounds() {
+        let config = from(&[]).unwrap();
+        assert_eq!(config.limits, crate::request::Limits::default());
+        assert_eq!(config.serve, crate::ServeLimits::default());
+        let config = from(&[
+            ("MAX_BODY_BYTES", "4096"),
+            ("HEADER_TIMEOUT_SECS", "5"),
+            ("MAX_CONCURRENT", "64"),
+        ])
+        .unwrap();
+        assert_eq!(config.limits.max_body, 4096);
+        assert_eq!(config.limits.max_concurrent, 64);
+        assert_eq!(config.serve.header_timeout, Duration::from_secs(5));
+        for (name, bad) in [
+            ("MAX_BODY_BYTES", "10"),
+            ("MAX_PARAMS", "x"),
+            ("REQUEST_TIMEOUT_SECS", "0"),
+            ("DRAIN_SECS", "-1"),
+            ("MAX_CONCURRENT", "0"),
+            ("HEADER_TIMEOUT_SECS", "99999"),
+        ] {
+            assert_eq!(
+                from(&[(name, bad)]).unwrap_err().variable,
+                name,
+                "{name}={bad}"
             );
         }
     }

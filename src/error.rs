@@ -85,6 +85,12 @@ pub enum Error {
     /// 403 `phone_only`: a sealed secret with an allow-list, asked for by a JSON client.
     #[error("this sealed secret is read only to allowed callers on the phone")]
     PhoneOnly,
+    /// 400 `too_many_parameters`: more parameters than `MAX_PARAMS`.
+    #[error("too many parameters")]
+    TooManyParams,
+    /// 503 `overloaded`: more requests in flight than `MAX_CONCURRENT`; retry shortly.
+    #[error("the server is busy; try again in a moment")]
+    Overloaded,
     /// 400 `invalid_json`: a JSON body that is not one flat object.
     #[error("the JSON body must be one object with string or number values")]
     InvalidJson,
@@ -141,6 +147,8 @@ impl Error {
         Self::Sealed(SealError::NoKeys),
         Self::PinRequired,
         Self::PhoneOnly,
+        Self::TooManyParams,
+        Self::Overloaded,
         Self::InvalidJson,
         Self::BadRequest,
         Self::PayloadTooLarge,
@@ -186,6 +194,8 @@ impl Error {
             Self::Sealed(SealError::NoKeys) => "no_seal_key",
             Self::PinRequired => "pin_required",
             Self::PhoneOnly => "phone_only",
+            Self::TooManyParams => "too_many_parameters",
+            Self::Overloaded => "overloaded",
             Self::InvalidJson => "invalid_json",
             Self::BadRequest => "bad_request",
             Self::PayloadTooLarge => "payload_too_large",
@@ -203,7 +213,7 @@ impl Error {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::PinRequired | Self::PhoneOnly => StatusCode::FORBIDDEN,
-            Self::Sealed(SealError::NoKeys) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Sealed(SealError::NoKeys) | Self::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -213,9 +223,10 @@ impl Error {
         }
     }
 
-    /// Whether this is our fault rather than the sender's: only these are logged.
+    /// Whether this is our fault rather than the sender's: only these are logged. Shedding
+    /// load and lacking a seal key are states, not faults.
     pub fn is_server_fault(&self) -> bool {
-        self.status().is_server_error()
+        matches!(self, Self::Clock | Self::Internal)
     }
 }
 
@@ -292,7 +303,7 @@ mod tests {
         let before = codes.len();
         codes.dedup();
         assert_eq!(codes.len(), before, "a code listed twice");
-        assert_eq!(before, 35);
+        assert_eq!(before, 37);
     }
 
     #[test]

@@ -63,10 +63,6 @@ use crate::auth::AccessTokens;
 use crate::clock::Clock;
 use crate::seal::SealKeys;
 
-/// How long a request body may take to arrive before the request is answered with `timeout`.
-/// Our own work takes microseconds and never waits; only a slow client can be slow.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
-
 /// What every handler shares.
 #[derive(Debug, Clone, Default)]
 pub struct AppState {
@@ -78,6 +74,14 @@ pub struct AppState {
     pub seal_keys: Option<Arc<SealKeys>>,
     /// `PUBLIC_URL`: this server's address as Yemot reaches it, for ext.ini lines.
     pub public_url: Option<Arc<str>>,
+    /// Per-request bounds: body size and time, parameters, requests in flight.
+    pub limits: request::Limits,
+}
+
+impl axum::extract::FromRef<AppState> for request::Limits {
+    fn from_ref(state: &AppState) -> Self {
+        state.limits
+    }
 }
 
 impl AppState {
@@ -88,7 +92,13 @@ impl AppState {
             tokens: None,
             seal_keys: None,
             public_url: None,
+            limits: request::Limits::default(),
         }
+    }
+
+    /// The same state with other per-request bounds.
+    pub fn with_limits(self, limits: request::Limits) -> Self {
+        Self { limits, ..self }
     }
 
     /// The same state, opening and sealing with `keys`.
@@ -143,8 +153,8 @@ pub fn app(state: AppState) -> Router {
         .route("/openapi.json", get(routes::openapi))
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
-        .with_state(state)
-        .layer(routes::GuardLayer);
+        .layer(routes::GuardLayer::new(state.limits.max_concurrent))
+        .with_state(state);
     if tracing::enabled!(target: "tower_http::trace::on_response", Level::DEBUG) {
         router.layer(
             TraceLayer::new_for_http()
@@ -164,24 +174,85 @@ pub fn app(state: AppState) -> Router {
     }
 }
 
-/// Serves `router` on `listener` until `shutdown` completes, then lets requests in flight finish.
+/// How the server treats connections; every bound has an environment override (see
+/// [`config`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServeLimits {
+    /// How long a client may take to send a request's headers, counted from when the server
+    /// starts waiting for them, so it is also how long an idle keep-alive connection stays open.
+    /// A slowloris client trickling bytes is closed after this.
+    pub header_timeout: Duration,
+    /// How long requests in flight may take to finish after a shutdown signal.
+    pub drain_timeout: Duration,
+}
+
+impl Default for ServeLimits {
+    fn default() -> Self {
+        Self {
+            header_timeout: Duration::from_secs(config::DEFAULT_HEADER_TIMEOUT_SECS),
+            drain_timeout: Duration::from_secs(config::DEFAULT_DRAIN_SECS),
+        }
+    }
+}
+
+/// Serves `router` on `listener` until `shutdown` completes, then lets requests in flight finish
+/// for at most [`ServeLimits::drain_timeout`] and closes idle connections.
+///
+/// HTTP/1.1 only (what Yemot, proxies and curl speak), on hyper directly because `axum::serve`
+/// does not expose hyper's header read timeout, the defence against slowloris clients.
 ///
 /// # Errors
 ///
-/// An I/O error from the listener.
+/// None today; the `Result` leaves room for listener faults that should stop the server.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
+    limits: ServeLimits,
 ) -> std::io::Result<()> {
-    use axum::serve::ListenerExt as _;
-    // One small answer per request: send it at once rather than wait on Nagle's algorithm.
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::server::graceful::GracefulShutdown;
+    use hyper_util::service::TowerToHyperService;
+
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .keep_alive(true);
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, _peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Out of file descriptors or similar: wait instead of spinning.
+                    tracing::error!(%error, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        // One small answer per request: send it at once rather than wait on Nagle's algorithm.
+        let _ = stream.set_nodelay(true);
+        let connection = http.serve_connection(
+            TokioIo::new(stream),
+            TowerToHyperService::new(router.clone()),
+        );
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            // A client that goes away or times out is not a server fault: nothing to log.
+            let _ = connection.await;
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(limits.drain_timeout) => {
+            tracing::warn!("requests still running after the drain timeout were cut off");
+        }
+    }
+    Ok(())
 }
 
 /// Completes on Ctrl-C or SIGTERM (what Render and Docker send to stop a service).

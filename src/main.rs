@@ -47,8 +47,9 @@ async fn run_server() -> ExitCode {
     let state = AppState::default()
         .with_tokens(config.access_tokens)
         .with_seal_keys(config.seal_keys)
-        .with_public_url(config.public_url);
-    if let Err(e) = serve(listener, app(state), shutdown_signal()).await {
+        .with_public_url(config.public_url)
+        .with_limits(config.limits);
+    if let Err(e) = serve(listener, app(state), shutdown_signal(), config.serve).await {
         return fail(&format!("server error: {e}"));
     }
     tracing::info!("yemot-2fa stopped");

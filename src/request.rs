@@ -13,9 +13,31 @@ use axum::http::{HeaderMap, header};
 
 use crate::error::{Error, Failure};
 
-/// The largest request body we read, in bytes. A Yemot request with every call parameter and a
-/// long history is well under 2 KiB; a JSON client sends less.
-pub const MAX_BODY: usize = 16 * 1024;
+/// Bounds on one request, from the environment (see [`crate::config`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The largest body read, in bytes. A Yemot request with every call parameter and a long
+    /// history is well under 2 KiB; a JSON client sends less.
+    pub max_body: usize,
+    /// The most parameters, query and body together.
+    pub max_params: usize,
+    /// How long the body may take to arrive.
+    pub body_timeout: std::time::Duration,
+    /// Requests in flight at once; more are shed at once with `overloaded`.
+    pub max_concurrent: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        use crate::config as c;
+        Self {
+            max_body: c::DEFAULT_MAX_BODY_BYTES,
+            max_params: c::DEFAULT_MAX_PARAMS,
+            body_timeout: std::time::Duration::from_secs(c::DEFAULT_REQUEST_TIMEOUT_SECS),
+            max_concurrent: c::DEFAULT_MAX_CONCURRENT,
+        }
+    }
+}
 
 /// Which language the answer must be in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -209,10 +231,15 @@ impl axum::response::IntoResponse for Rejection {
     }
 }
 
-impl<S: Send + Sync> FromRequest<S> for Fields {
+impl<S> FromRequest<S> for Fields
+where
+    S: Send + Sync,
+    Limits: axum::extract::FromRef<S>,
+{
     type Rejection = Rejection;
 
-    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let limits = <Limits as axum::extract::FromRef<S>>::from_ref(state);
         let media_type = media_type(req.headers());
         let json_body = is_json_body(media_type);
         let multipart = media_type.is_some_and(|m| {
@@ -241,11 +268,14 @@ impl<S: Send + Sync> FromRequest<S> for Fields {
             Some(query) => parse_query(query),
             None => Vec::new(),
         };
-        let body = read_body(body).await.map_err(fail)?;
+        let body = read_body(body, &limits).await.map_err(fail)?;
         if json_body {
             pairs.extend(parse_json(&body).map_err(fail)?);
         } else if !body.is_empty() {
             pairs.extend(parse_form(&body));
+        }
+        if pairs.len() > limits.max_params {
+            return Err(fail(Error::TooManyParams));
         }
         Ok(Self {
             pairs,
@@ -268,18 +298,18 @@ fn bearer_token(headers: &HeaderMap) -> Option<String> {
         .then(|| token.trim().to_owned())
 }
 
-/// Reads the whole body, at most [`MAX_BODY`] bytes and [`crate::REQUEST_TIMEOUT`] long.
-async fn read_body(body: Body) -> Result<axum::body::Bytes, Error> {
+/// Reads the whole body, within the size and time [`Limits`].
+async fn read_body(body: Body, limits: &Limits) -> Result<axum::body::Bytes, Error> {
     use http_body::Body as _;
     if body.is_end_stream() {
         return Ok(axum::body::Bytes::new());
     }
     use futures_util::FutureExt as _;
-    let mut read = std::pin::pin!(axum::body::to_bytes(body, MAX_BODY));
+    let mut read = std::pin::pin!(axum::body::to_bytes(body, limits.max_body));
     // A small body is usually in hyper's buffer already: take it without arming a timer.
     let bytes = match read.as_mut().now_or_never() {
         Some(bytes) => bytes,
-        None => tokio::time::timeout(crate::REQUEST_TIMEOUT, read)
+        None => tokio::time::timeout(limits.body_timeout, read)
             .await
             .map_err(|_| Error::Timeout)?,
     };

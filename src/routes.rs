@@ -4,8 +4,11 @@ use axum::Json;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
+
 use futures_util::FutureExt as _;
 use serde::Serialize;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::AppState;
 use crate::account::Account;
@@ -292,18 +295,34 @@ fn fallback_format(req: &Request) -> Format {
     }
 }
 
-/// The last line of defence, around every route: a panic is answered in the sender's language
+/// The last line of defence, around every route. A panic is answered in the sender's language
 /// (a spoken apology for a phone, since any non-200 makes Yemot play M1607) instead of a bare
-/// 500 or a dropped connection. A hand-written layer rather than `from_fn`, so a request costs
-/// no boxing; tower-http's `CatchPanicLayer` cannot see the request it answers.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct GuardLayer;
+/// 500 or a dropped connection; and past `max_concurrent` requests in flight, a new one is shed
+/// at once with `overloaded` rather than queued without end. A hand-written layer rather than
+/// `from_fn`, so a request costs no boxing; tower-http's `CatchPanicLayer` cannot see the
+/// request it answers.
+#[derive(Debug, Clone)]
+pub struct GuardLayer {
+    permits: Arc<Semaphore>,
+}
+
+impl GuardLayer {
+    /// A guard letting at most `max_concurrent` requests run at once.
+    pub fn new(max_concurrent: usize) -> Self {
+        Self {
+            permits: Arc::new(Semaphore::new(max_concurrent)),
+        }
+    }
+}
 
 impl<S> tower::Layer<S> for GuardLayer {
     type Service = Guard<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        Guard { inner }
+        Guard {
+            inner,
+            permits: self.permits.clone(),
+        }
     }
 }
 
@@ -311,6 +330,7 @@ impl<S> tower::Layer<S> for GuardLayer {
 #[derive(Debug, Clone)]
 pub struct Guard<S> {
     inner: S,
+    permits: Arc<Semaphore>,
 }
 
 impl<S> tower::Service<Request> for Guard<S>
@@ -330,13 +350,23 @@ where
 
     fn call(&mut self, req: Request) -> Self::Future {
         let format = Format::of(req.headers());
+        let Ok(permit) = self.permits.clone().try_acquire_owned() else {
+            return GuardFuture::Refused {
+                error: Error::Overloaded,
+                format,
+            };
+        };
         // A panic while the inner service merely starts the request is caught here too.
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.inner.call(req))) {
             Ok(future) => GuardFuture::Running {
                 future: std::panic::AssertUnwindSafe(future).catch_unwind(),
                 format,
+                _permit: permit,
             },
-            Err(_) => GuardFuture::Panicked { format },
+            Err(_) => GuardFuture::Refused {
+                error: Error::Internal,
+                format,
+            },
         }
     }
 }
@@ -345,14 +375,17 @@ pin_project_lite::pin_project! {
     /// The future of [`Guard`].
     #[project = GuardProj]
     pub enum GuardFuture<F> {
-        /// The inner service's future, unwinding caught.
+        /// The inner service's future, unwinding caught, holding its place among the requests
+        /// in flight until it ends.
         Running {
             #[pin]
             future: futures_util::future::CatchUnwind<std::panic::AssertUnwindSafe<F>>,
             format: Format,
+            _permit: OwnedSemaphorePermit,
         },
-        /// The inner service panicked before returning a future.
-        Panicked { format: Format },
+        /// Answered at once: too many requests in flight, or a panic before the inner service
+        /// returned a future.
+        Refused { error: Error, format: Format },
     }
 }
 
@@ -368,15 +401,15 @@ where
     ) -> std::task::Poll<Self::Output> {
         use std::task::Poll;
         match self.project() {
-            GuardProj::Running { future, format } => match future.poll(cx) {
+            GuardProj::Running { future, format, .. } => match future.poll(cx) {
                 Poll::Ready(Ok(result)) => Poll::Ready(result),
                 Poll::Ready(Err(_panic)) => {
                     Poll::Ready(Ok(Failure::new(Error::Internal, *format).into_response()))
                 }
                 Poll::Pending => Poll::Pending,
             },
-            GuardProj::Panicked { format } => {
-                Poll::Ready(Ok(Failure::new(Error::Internal, *format).into_response()))
+            GuardProj::Refused { error, format } => {
+                Poll::Ready(Ok(Failure::new(*error, *format).into_response()))
             }
         }
     }

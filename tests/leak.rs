@@ -152,6 +152,57 @@ async fn nothing_secret_is_logged_or_echoed_at_trace_level() {
         }
     }
 
+    // Limits: too many parameters, and a request shed while another holds the only place.
+    let too_many = format!("{}secret={SENTINEL}", "k&".repeat(300));
+    for req in [
+        Request::post("/api/2fa")
+            .body(Body::from(too_many.clone()))
+            .unwrap(),
+        Request::post("/api/2fa")
+            .header(header::ACCEPT, "application/json")
+            .body(Body::from(too_many))
+            .unwrap(),
+    ] {
+        let response = router.clone().oneshot(req).await.unwrap();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        assert!(!String::from_utf8_lossy(&body).contains(SENTINEL));
+    }
+    let narrow = app(AppState::with_clock(Clock::manual(T)).with_limits(
+        yemot_2fa::request::Limits {
+            max_concurrent: 1,
+            ..Default::default()
+        },
+    ));
+    let (hold, held) = tokio::sync::mpsc::channel::<Result<axum::body::Bytes, std::io::Error>>(1);
+    let mut held = held;
+    let stream = futures_util::stream::poll_fn(move |cx| held.poll_recv(cx));
+    let holder = tokio::spawn(
+        narrow.clone().oneshot(
+            Request::post("/api/2fa")
+                .body(Body::from_stream(stream))
+                .unwrap(),
+        ),
+    );
+    hold.send(Ok(axum::body::Bytes::from(format!("secret={SENTINEL}"))))
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let shed = narrow
+        .clone()
+        .oneshot(
+            Request::post("/api/2fa")
+                .body(Body::from(format!(
+                    "ApiPhone={PHONE}&secret={SENTINEL}&pin={PIN}"
+                )))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let body = shed.into_body().collect().await.unwrap().to_bytes();
+    assert!(String::from_utf8_lossy(&body).contains("id_list_message=t-"));
+    drop(hold);
+    holder.await.unwrap().unwrap();
+
     // With ACCESS_TOKEN set: wrong tokens in every place a token can go, and the right one.
     let tokens = yemot_2fa::auth::AccessTokens::parse(TOKEN).unwrap();
     let gated = app(AppState::with_clock(Clock::manual(T)).with_tokens(tokens));
@@ -182,9 +233,14 @@ async fn nothing_secret_is_logged_or_echoed_at_trace_level() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(yemot_2fa::serve(listener, router, async {
-        let _ = stopped.await;
-    }));
+    let server = tokio::spawn(yemot_2fa::serve(
+        listener,
+        router,
+        async {
+            let _ = stopped.await;
+        },
+        yemot_2fa::ServeLimits::default(),
+    ));
     let form = format!("secret={SENTINEL}&digits=8&ApiPhone={PHONE}");
     for raw in [
         format!(
@@ -227,7 +283,7 @@ async fn nothing_secret_is_logged_or_echoed_at_trace_level() {
                 "unreachable"
             }),
         )
-        .layer(yemot_2fa::routes::GuardLayer);
+        .layer(yemot_2fa::routes::GuardLayer::new(8));
     let phone = boom
         .clone()
         .oneshot(Request::get("/boom").body(Body::empty()).unwrap())

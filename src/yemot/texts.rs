@@ -234,7 +234,11 @@ pub fn spoken(error: Error, lang: Lang) -> &'static str {
             "הבקשה שהגיעה לשרת שגויה, נא לפנות למנהל השלוחה",
             "The server received a bad request, please contact the extension owner",
         ),
-        Error::Timeout => (
+        Error::TooManyParams => (
+            "הבקשה שהגיעה לשרת ארוכה מדי, נא לפנות למנהל השלוחה",
+            "The server received too long a request, please contact the extension owner",
+        ),
+        Error::Timeout | Error::Overloaded => (
             "השרת עמוס כעת, נא לנסות שוב בעוד מספר דקות",
             "The server is busy, please try again in a few minutes",
         ),

@@ -4,6 +4,7 @@
 mod developer;
 mod helpers;
 mod json;
+mod limits;
 mod oathtool;
 mod phone;
 mod props;

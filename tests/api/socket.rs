@@ -19,13 +19,22 @@ struct TestServer {
 }
 
 async fn start(at: u64) -> TestServer {
+    start_with(at, yemot_2fa::ServeLimits::default()).await
+}
+
+async fn start_with(at: u64, limits: yemot_2fa::ServeLimits) -> TestServer {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = oneshot::channel::<()>();
     let router = app(AppState::with_clock(Clock::manual(at)));
-    let task = tokio::spawn(serve(listener, router, async {
-        let _ = stopped.await;
-    }));
+    let task = tokio::spawn(serve(
+        listener,
+        router,
+        async {
+            let _ = stopped.await;
+        },
+        limits,
+    ));
     TestServer {
         base: format!("http://{addr}"),
         addr,
@@ -177,4 +186,112 @@ async fn keep_alive_connection_serves_many_requests_and_shutdown_closes_it() {
     }
     // An idle keep-alive connection is open now; graceful shutdown must still finish.
     server.shutdown().await;
+}
+
+/// A client that sends its headers a byte at a time (slowloris) is cut off by the header
+/// timeout, while other clients are served as usual.
+#[tokio::test]
+async fn a_slowloris_client_is_closed_by_the_header_timeout() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let limits = yemot_2fa::ServeLimits {
+        header_timeout: Duration::from_millis(500),
+        ..yemot_2fa::ServeLimits::default()
+    };
+    let server = start_with(59, limits).await;
+    let mut slow = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let started = std::time::Instant::now();
+    let trickle = b"POST /api/2fa HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+    let mut closed = false;
+    for byte in trickle.iter().cycle().take(400) {
+        if slow.write_all(&[*byte]).await.is_err() {
+            closed = true;
+            break;
+        }
+        // Meanwhile, a normal client is answered.
+        if started.elapsed() < Duration::from_millis(200) {
+            let body = reqwest::Client::new()
+                .post(format!("{}/api/2fa", server.base))
+                .form(&[("secret", RFC_SHA1)])
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            assert_eq!(Yemot::parse(&body).unwrap().codes()[0], "287082");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let mut probe = [0u8; 64];
+        if let Ok(Ok(n)) =
+            tokio::time::timeout(Duration::from_millis(1), slow.read(&mut probe)).await
+        {
+            // EOF, or hyper's own 408 before closing.
+            if n == 0 || probe.starts_with(b"HTTP/1.1 408") {
+                closed = true;
+                break;
+            }
+        }
+    }
+    assert!(closed, "the slow connection was not closed");
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed >= Duration::from_millis(450) && elapsed < Duration::from_secs(5),
+        "{elapsed:?}"
+    );
+    server.shutdown().await;
+}
+
+/// A query too long for any parameter (100 KB) is refused by hyper itself, and the server goes on.
+#[tokio::test]
+async fn a_hundred_kilobyte_query_is_refused_without_harm() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = start(59).await;
+    let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let request = format!(
+        "GET /api/2fa?secret={} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        "A".repeat(100_000)
+    );
+    let _ = stream.write_all(request.as_bytes()).await;
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer).await;
+    let status = String::from_utf8_lossy(&answer[..answer.len().min(12)]).to_string();
+    assert!(
+        status.is_empty() || status.starts_with("HTTP/1.1 4"),
+        "{status}"
+    );
+    let ok = reqwest::get(format!("{}/health", server.base))
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    server.shutdown().await;
+}
+
+/// A request already accepted when the shutdown signal comes gets its full answer.
+#[tokio::test]
+async fn shutdown_lets_a_request_in_flight_finish() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = start(59).await;
+    let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let body = format!("secret={RFC_SHA1}");
+    let head = format!(
+        "POST /api/2fa HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&body.as_bytes()[..5]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    server.stop.send(()).unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    stream.write_all(&body.as_bytes()[5..]).await.unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    let answer = String::from_utf8(answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let reply = answer.split("\r\n\r\n").nth(1).unwrap();
+    assert_eq!(Yemot::parse(reply).unwrap().codes()[0], "287082");
+    tokio::time::timeout(Duration::from_secs(5), server.task)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
 }
