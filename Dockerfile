@@ -4,11 +4,13 @@ FROM rust:1.95-bookworm AS builder
 WORKDIR /app
 # Dependencies first, in their own layer, so a source change does not rebuild them.
 COPY Cargo.toml Cargo.lock ./
+COPY benches ./benches
 RUN mkdir src && echo 'fn main() {}' > src/main.rs && touch src/lib.rs \
-    && cargo build --release --locked \
+    && cargo build --release --locked --bin yemot-2fa \
     && rm -rf src
 COPY src ./src
-RUN touch src/main.rs src/lib.rs && cargo build --release --locked
+COPY assets ./assets
+RUN touch src/main.rs src/lib.rs && cargo build --release --locked --bin yemot-2fa
 
 FROM gcr.io/distroless/cc-debian12:nonroot
 COPY --from=builder /app/target/release/yemot-2fa /usr/local/bin/yemot-2fa

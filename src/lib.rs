@@ -19,6 +19,7 @@
 //! - [`enroll`]: new random secrets with their URI and QR code.
 //! - [`auth`]: the optional access token.
 //! - [`seal`]: sealed tokens that stand in ext.ini instead of the raw key.
+//! - [`setup`]: the setup page for extension owners, its embedded assets.
 //! - [`routes`]: the handlers.
 //! - [`clock`]: the injectable time source.
 //! - [`config`], [`telemetry`]: settings from the environment, and quiet logging.
@@ -42,6 +43,7 @@ pub mod request;
 pub mod routes;
 pub mod seal;
 pub mod secret;
+pub mod setup;
 pub mod telemetry;
 pub mod totp;
 pub mod verify;
@@ -136,6 +138,11 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/seal"),
     ("GET", "/health"),
     ("GET", "/openapi.json"),
+    ("GET", "/"),
+    ("GET", "/setup.json"),
+    ("GET", "/assets/app.js"),
+    ("GET", "/assets/style.css"),
+    ("GET", "/assets/jsQR.js"),
 ];
 
 /// Builds the whole service: routes, fallbacks and middleware.
@@ -151,6 +158,11 @@ pub fn app(state: AppState) -> Router {
         .route("/api/seal", post(routes::seal))
         .route("/health", get(routes::health))
         .route("/openapi.json", get(routes::openapi))
+        .route("/", get(setup::index))
+        .route("/setup.json", get(setup::info))
+        .route("/assets/app.js", get(setup::app_js))
+        .route("/assets/style.css", get(setup::style))
+        .route("/assets/jsQR.js", get(setup::jsqr))
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(routes::GuardLayer::new(state.limits.max_concurrent))

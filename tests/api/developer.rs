@@ -473,3 +473,44 @@ async fn every_error_status_uses_the_json_error_shape() {
         assert!(answer.json()["message"].is_string());
     }
 }
+
+#[tokio::test]
+async fn the_setup_page_and_its_assets_are_served_with_strict_headers() {
+    for (path, content_type) in [
+        ("/", "text/html; charset=utf-8"),
+        ("/assets/app.js", "text/javascript; charset=utf-8"),
+        ("/assets/style.css", "text/css; charset=utf-8"),
+        ("/assets/jsQR.js", "text/javascript; charset=utf-8"),
+    ] {
+        let answer = send(&app_at(T), Request::get(path).body(Body::empty()).unwrap()).await;
+        assert_eq!(answer.status, 200, "{path}");
+        assert_eq!(answer.content_type(), content_type, "{path}");
+        let csp = answer.headers[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap();
+        assert!(
+            csp.starts_with("default-src 'none'; script-src 'self';")
+                && csp.contains("connect-src 'self'"),
+            "{csp}"
+        );
+        assert_eq!(answer.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+        assert_eq!(answer.headers[header::REFERRER_POLICY], "no-referrer");
+        assert!(
+            !answer.body.contains("https://") || path == "/assets/jsQR.js",
+            "{path} names no other origin"
+        );
+    }
+    let info = send(
+        &app_at(T),
+        Request::get("/setup.json")
+            .header(header::HOST, "codes.example")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await
+    .json();
+    assert_eq!(
+        info,
+        serde_json::json!({"public_url": "http://codes.example", "sealing": false, "access_token": false})
+    );
+}

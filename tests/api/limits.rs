@@ -274,6 +274,14 @@ fn any_request() -> impl Strategy<Value = (String, String, Vec<(String, String)>
             "a,b;q=0",
         ]),
     );
+    // The sentinel key goes only where a key belongs; spoken texts (`text`, `name`) may be
+    // anything else, since whatever an owner writes there is meant to be heard.
+    let key_field = prop::sample::select(vec!["secret", "sealed", "secret_2", "code"]);
+    let sentinel = prop_oneof![
+        Just(SENTINEL.to_owned()),
+        Just(SENTINEL.to_lowercase()),
+        Just(format!("otpauth://totp/x?secret={SENTINEL}&digits=8")),
+    ];
     let key = prop::sample::select(vec![
         "secret",
         "sealed",
@@ -297,14 +305,18 @@ fn any_request() -> impl Strategy<Value = (String, String, Vec<(String, String)>
         "secret_2",
         "token",
         "text",
+        "name",
     ]);
-    let value = prop_oneof![
-        Just(SENTINEL.to_owned()),
-        Just(format!("otpauth://totp/x?secret={SENTINEL}&digits=8")),
-        "[ -~]{0,12}",
-        "\\PC{0,8}",
-    ];
-    let pairs = proptest::collection::vec((key, value), 0..6);
+    let value = prop_oneof!["[ -~]{0,12}", "\\PC{0,8}"];
+    let pairs = (
+        proptest::collection::vec((key_field, sentinel), 0..2),
+        proptest::collection::vec((key, value), 0..5),
+    )
+        // Other values are at most 12 characters: they cannot hold the 16-letter sentinel.
+        .prop_map(|(mut secrets, others)| {
+            secrets.extend(others);
+            secrets
+        });
     (
         method.prop_map(str::to_owned),
         path.prop_map(str::to_owned),

@@ -1,0 +1,289 @@
+// The setup page: paste a key (or pick a QR screenshot, decoded here in the browser), compare
+// the live code with the authenticator app, copy working ext.ini lines. Everything it asks goes
+// to this same server; nothing is kept in the URL or in browser storage.
+'use strict';
+
+const TEXTS = {
+  he: {
+    title: 'קוד אימות דו־שלבי בטלפון', switch: 'English',
+    lead: 'שלושה צעדים: מדביקים את המפתח, בודקים שהקוד זהה לאפליקציה, ומעתיקים את השורות לקובץ ext.ini.',
+    step1: 'המפתח', step2: 'בודקים את הקוד', step3: 'מעתיקים לקובץ ext.ini',
+    secretLabel: 'המפתח הסודי מהאתר, או הקישור otpauth:// מתוך קוד ה־QR',
+    qrLabel: 'או בחרו צילום מסך של קוד ה־QR (התמונה לא עולה לשרת)',
+    name: 'שם החשבון (נאמר בתפריט)', digits: 'ספרות', algorithm: 'אלגוריתם', period: 'שניות לקוד',
+    token: 'אסימון הגישה של השרת (ACCESS_TOKEN)',
+    checkHelp: 'הקוד כאן צריך להיות זהה לקוד באפליקציית האימות.',
+    pin: 'קוד אישי למתקשר (4–12 ספרות)', allow: 'מספרי טלפון מורשים (מופרדים בפסיקים)', voice: 'שפת ההקראה',
+    addAccount: 'הוספת חשבון נוסף לתפריט', accounts: n => `בתפריט: ${n} חשבונות`,
+    warning: 'אזהרה: בלי קוד אישי ובלי רשימת מספרים, כל מי שמחייג לשלוחה ישמע את הקוד.',
+    copy: 'העתקה', copied: 'הועתק', sealedNote: 'המפתח חתום: בקובץ יש רק אסימון שרק השרת הזה יכול לפתוח.',
+    secondsLeft: s => `עוד ${s} שניות`, waiting: 'מדביקים מפתח כדי לראות את הקוד',
+    badKey: 'המפתח אינו תקין', qrNone: 'לא נמצא קוד QR בתמונה', qrFound: 'קוד ה־QR פוענח', badPin: 'הקוד האישי צריך להיות 4 עד 12 ספרות',
+    explain: {
+      type: 'השלוחה שואלת את השרת מה להשמיע', link: 'כתובת השרת הזה', post: 'המפתח נשלח בגוף הבקשה ולא בכתובת',
+      log: 'המפתח לא נשמר ביומן של ימות המשיח', secret: 'המפתח הסודי', sealed: 'המפתח, חתום', name: 'השם שנאמר בתפריט',
+      digits: 'מספר הספרות', algorithm: 'האלגוריתם', period: 'שניות לכל קוד', pin: 'קוד אישי שהמתקשר מקיש',
+      allow: 'רק המספרים האלה ישמעו קודים', lang: 'הקראה באנגלית', token: 'אסימון הגישה של השרת',
+    },
+  },
+  en: {
+    title: 'Two-factor codes on the phone', switch: 'עברית',
+    lead: 'Three steps: paste the key, check that the code matches your app, copy the lines into ext.ini.',
+    step1: 'The key', step2: 'Check the code', step3: 'Copy into ext.ini',
+    secretLabel: 'The secret key from the website, or the otpauth:// link from the QR code',
+    qrLabel: 'Or pick a screenshot of the QR code (the image is not uploaded)',
+    name: 'Account name (said in the menu)', digits: 'Digits', algorithm: 'Algorithm', period: 'Seconds per code',
+    token: 'The server\'s access token (ACCESS_TOKEN)',
+    checkHelp: 'The code here must match the code in your authenticator app.',
+    pin: 'Caller PIN (4–12 digits)', allow: 'Allowed phone numbers (comma-separated)', voice: 'Voice language',
+    addAccount: 'Add another account to the menu', accounts: n => `In the menu: ${n} accounts`,
+    warning: 'Warning: with no PIN and no allowed numbers, anyone who dials the extension hears the code.',
+    copy: 'Copy', copied: 'Copied', sealedNote: 'The key is sealed: the file holds only a token that only this server can open.',
+    secondsLeft: s => `${s} seconds left`, waiting: 'Paste a key to see its code',
+    badKey: 'The key is not valid', qrNone: 'No QR code found in the image', qrFound: 'QR code decoded', badPin: 'The PIN must be 4 to 12 digits',
+    explain: {
+      type: 'the extension asks this server what to say', link: 'this server\'s address', post: 'the key travels in the body, not the address',
+      log: 'the key stays out of Yemot\'s log', secret: 'the secret key', sealed: 'the key, sealed', name: 'the name said in the menu',
+      digits: 'digits per code', algorithm: 'the algorithm', period: 'seconds per code', pin: 'a PIN the caller types',
+      allow: 'only these numbers hear codes', lang: 'English voice', token: 'the server\'s access token',
+    },
+  },
+};
+
+const $ = id => document.getElementById(id);
+let lang = 'he';
+let server = { public_url: null, sealing: false, access_token: false };
+const saved = []; // accounts already added to the menu, in memory only
+let codeTimer = null;
+let tickTimer = null;
+let buildSeq = 0;
+
+function t(key) { return TEXTS[lang][key]; }
+
+function applyLang() {
+  document.documentElement.lang = lang;
+  document.documentElement.dir = lang === 'he' ? 'rtl' : 'ltr';
+  for (const el of document.querySelectorAll('[data-t]')) {
+    const value = t(el.dataset.t);
+    if (typeof value === 'string') el.textContent = value;
+  }
+  $('accounts').textContent = saved.length ? t('accounts')(saved.length + (current() ? 1 : 0)) : '';
+  const qr = $('qr-status');
+  qr.textContent = qr.dataset.key ? t(qr.dataset.key) : '';
+  refreshCode();
+  buildExtIni();
+}
+
+function headers() {
+  const h = { 'Content-Type': 'application/json', Accept: 'application/json' };
+  if ($('token').value.trim()) h.Authorization = `Bearer ${$('token').value.trim()}`;
+  return h;
+}
+
+async function post(path, body) {
+  const response = await fetch(path, { method: 'POST', headers: headers(), body: JSON.stringify(body), cache: 'no-store' });
+  const json = await response.json();
+  if (!response.ok) throw Object.assign(new Error(json.message || 'error'), { code: json.error });
+  return json;
+}
+
+// The account being edited, or null without a key.
+function current() {
+  const secret = $('secret').value.trim();
+  if (!secret) return null;
+  return {
+    secret,
+    name: $('name').value.trim(),
+    digits: $('digits').value,
+    algorithm: $('algorithm').value,
+    period: $('period').value.trim() || '30',
+  };
+}
+
+// Fills the options from an otpauth:// link, as the QR code states them.
+function readUri(text) {
+  if (!/^otpauth:\/\//i.test(text)) return;
+  let url;
+  try { url = new URL(text); } catch { return; }
+  const p = url.searchParams;
+  // What a link leaves out is the standard's default, not whatever the form held before.
+  const digits = p.get('digits') || '6';
+  if (['6', '7', '8'].includes(digits)) $('digits').value = digits;
+  const alg = (p.get('algorithm') || 'SHA1').toUpperCase().replace('-', '');
+  if (['SHA1', 'SHA256', 'SHA512'].includes(alg)) $('algorithm').value = alg;
+  $('period').value = p.get('period') || '30';
+  const label = decodeURIComponent(url.pathname.replace(/^\/+/, ''));
+  const issuer = p.get('issuer') || (label.includes(':') ? label.split(':')[0] : '');
+  if (issuer && !$('name').value) $('name').value = issuer;
+}
+
+async function refreshCode() {
+  clearTimeout(codeTimer);
+  clearInterval(tickTimer);
+  const account = current();
+  const status = $('code-status');
+  status.classList.remove('error');
+  if (!account) {
+    $('code').textContent = '– – –';
+    $('bar-fill').style.width = '0';
+    status.textContent = t('waiting');
+    return;
+  }
+  try {
+    const { secret, digits, algorithm, period } = account;
+    const json = await post('/api/2fa', { secret, digits, algorithm, period });
+    const half = Math.floor(json.code.length / 2);
+    $('code').textContent = `${json.code.slice(0, half)} ${json.code.slice(half)}`;
+    $('code').dataset.code = json.code;
+    let ttl = json.ttl;
+    const tick = () => {
+      $('bar-fill').style.width = `${(100 * ttl) / json.period}%`;
+      status.textContent = t('secondsLeft')(ttl);
+      ttl -= 1;
+    };
+    tick();
+    tickTimer = setInterval(tick, 1000);
+    codeTimer = setTimeout(refreshCode, json.ttl * 1000 + 150);
+  } catch (e) {
+    $('code').textContent = '– – –';
+    delete $('code').dataset.code;
+    status.textContent = `${t('badKey')} (${e.code || e.message})`;
+    status.classList.add('error');
+  }
+}
+
+function line(lines, key, value, explain) {
+  lines.push({ text: `api_add_${lines.filter(l => l.add).length}=${key}=${value}`, add: true, explain });
+}
+
+async function buildExtIni() {
+  const seq = ++buildSeq;
+  const accounts = saved.concat(current() ? [current()] : []);
+  const pin = $('pin').value.trim();
+  const allow = $('allow').value.trim();
+  const pinOk = !pin || /^\d{4,12}$/.test(pin);
+  $('warning').hidden = Boolean(pin || allow);
+  $('sealed-note').hidden = !server.sealing;
+  const e = t('explain');
+  const base = (server.public_url || location.origin).replace(/\/$/, '');
+  const lines = [
+    { text: 'type=api', explain: e.type },
+    { text: `api_link=${base}/api/2fa`, explain: e.link },
+    { text: 'api_url_post=yes', explain: e.post },
+    { text: 'api_log=no', explain: e.log },
+  ];
+  const menu = accounts.length > 1;
+  for (const [i, a] of accounts.entries()) {
+    const n = menu ? `_${i + 1}` : '';
+    if (server.sealing) {
+      try {
+        const body = { secret: a.secret, digits: a.digits, algorithm: a.algorithm, period: a.period };
+        if (a.name) body.name = a.name;
+        if (pin && pinOk) body.pin = pin;
+        if (allow) body.allow = allow;
+        const json = await post('/api/seal', body);
+        line(lines, `sealed${n}`, json.token, e.sealed);
+      } catch (err) {
+        line(lines, `sealed${n}`, '?', `${t('badKey')} (${err.code || err.message})`);
+      }
+    } else {
+      line(lines, `secret${n}`, a.secret, e.secret);
+      if (a.digits !== '6') line(lines, `digits${n}`, a.digits, e.digits);
+      if (a.algorithm !== 'SHA1') line(lines, `algorithm${n}`, a.algorithm, e.algorithm);
+      if (a.period !== '30') line(lines, `period${n}`, a.period, e.period);
+    }
+    if (a.name && (menu || !server.sealing)) line(lines, `name${n}`, a.name, e.name);
+  }
+  if (!server.sealing) {
+    if (pin && pinOk) line(lines, 'pin', pin, e.pin);
+    if (allow) line(lines, 'allow', allow, e.allow);
+  }
+  if ($('voice').value === 'en') line(lines, 'lang', 'en', e.lang);
+  if (server.access_token) line(lines, 'token', $('token').value.trim() || 'YOUR_ACCESS_TOKEN', e.token);
+  if (seq !== buildSeq) return; // a newer build started meanwhile
+  $('extini').textContent = accounts.length ? lines.map(l => l.text).join('\n') + '\n' : '';
+  const explain = $('explain');
+  explain.replaceChildren();
+  if (!pinOk) {
+    const li = document.createElement('li');
+    li.textContent = t('badPin');
+    li.className = 'warning';
+    explain.append(li);
+  }
+  if (!accounts.length) return;
+  for (const l of lines) {
+    const li = document.createElement('li');
+    const code = document.createElement('code');
+    code.textContent = l.text.split('=').slice(0, l.add ? 2 : 1).join('=');
+    li.append(code, ` — ${l.explain}`);
+    explain.append(li);
+  }
+}
+
+// Decodes a QR screenshot in the browser with the vendored jsQR; the image never leaves it.
+function readQr(file) {
+  const reader = new FileReader();
+  reader.onload = () => {
+    const img = new Image();
+    img.onload = () => {
+      const canvas = document.createElement('canvas');
+      canvas.width = img.naturalWidth;
+      canvas.height = img.naturalHeight;
+      const ctx = canvas.getContext('2d');
+      ctx.drawImage(img, 0, 0);
+      const data = ctx.getImageData(0, 0, canvas.width, canvas.height);
+      const found = window.jsQR(data.data, canvas.width, canvas.height);
+      $('qr-status').dataset.key = found ? 'qrFound' : 'qrNone';
+      $('qr-status').textContent = t($('qr-status').dataset.key);
+      if (found) {
+        $('secret').value = found.data;
+        readUri(found.data);
+        changed();
+      }
+    };
+    img.src = reader.result;
+  };
+  reader.readAsDataURL(file);
+}
+
+let debounce = null;
+function changed() {
+  clearTimeout(debounce);
+  debounce = setTimeout(() => { refreshCode(); buildExtIni(); }, 250);
+}
+
+async function start() {
+  try {
+    const response = await fetch('/setup.json', { cache: 'no-store' });
+    server = await response.json();
+  } catch { /* defaults: no sealing, no token */ }
+  $('token-box').hidden = !server.access_token;
+  $('lang-toggle').addEventListener('click', () => { lang = lang === 'he' ? 'en' : 'he'; applyLang(); });
+  $('secret').addEventListener('input', () => { readUri($('secret').value.trim()); changed(); });
+  for (const id of ['name', 'digits', 'algorithm', 'period', 'pin', 'allow', 'voice', 'token']) {
+    $(id).addEventListener('input', changed);
+  }
+  $('qr').addEventListener('change', () => { if ($('qr').files[0]) readQr($('qr').files[0]); });
+  $('add-account').addEventListener('click', () => {
+    const a = current();
+    if (!a) return;
+    saved.push(a);
+    for (const id of ['secret', 'name']) $(id).value = '';
+    $('digits').value = '6'; $('algorithm').value = 'SHA1'; $('period').value = '30';
+    applyLang();
+  });
+  $('copy').addEventListener('click', async () => {
+    try { await navigator.clipboard.writeText($('extini').textContent); } catch {
+      const range = document.createRange();
+      range.selectNodeContents($('extini'));
+      getSelection().removeAllRanges();
+      getSelection().addRange(range);
+      document.execCommand('copy');
+    }
+    $('copy').textContent = t('copied');
+    setTimeout(() => { $('copy').textContent = t('copy'); }, 1500);
+  });
+  applyLang();
+}
+
+document.addEventListener('DOMContentLoaded', start);

@@ -1,0 +1,88 @@
+//! The setup page at `/`: an extension owner pastes a key or picks a QR screenshot, checks the
+//! live code against their authenticator app, and copies working ext.ini lines. Every asset is
+//! embedded in the binary, so the page makes no request to any other origin; a strict
+//! Content-Security-Policy makes sure of it.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::AppState;
+
+const INDEX: &str = include_str!("../assets/index.html");
+const APP_JS: &str = include_str!("../assets/app.js");
+const STYLE: &str = include_str!("../assets/style.css");
+/// jsQR 1.4.0 (Apache-2.0), vendored unmodified: see `assets/vendor/README.md`.
+const JSQR: &str = include_str!("../assets/vendor/jsQR.js");
+
+/// Only this origin, for scripts, styles, fetches and images (`data:`/`blob:` for the QR
+/// screenshot read in the browser); no frames, no forms posted anywhere, no plugins.
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+    img-src 'self' data: blob:; connect-src 'self'; base-uri 'none'; form-action 'none'; \
+    frame-ancestors 'none'";
+
+fn page(content_type: &'static str, body: &'static str, cache: &'static str) -> Response {
+    let mut headers = HeaderMap::new();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    (StatusCode::OK, headers, body).into_response()
+}
+
+/// `GET /`: the page.
+pub async fn index() -> Response {
+    page("text/html; charset=utf-8", INDEX, "no-store")
+}
+
+/// `GET /assets/app.js`.
+pub async fn app_js() -> Response {
+    page("text/javascript; charset=utf-8", APP_JS, "no-cache")
+}
+
+/// `GET /assets/style.css`.
+pub async fn style() -> Response {
+    page("text/css; charset=utf-8", STYLE, "no-cache")
+}
+
+/// `GET /assets/jsQR.js`.
+pub async fn jsqr() -> Response {
+    page(
+        "text/javascript; charset=utf-8",
+        JSQR,
+        "public, max-age=86400",
+    )
+}
+
+/// `GET /setup.json`: what the page needs to know of this server. Nothing secret: whether it
+/// seals, whether it wants a token, and the address Yemot should call.
+pub async fn info(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    #[derive(Serialize)]
+    struct Info {
+        public_url: String,
+        sealing: bool,
+        access_token: bool,
+    }
+    let mut response = axum::Json(Info {
+        public_url: crate::routes::public_base(&state, &headers),
+        sealing: state.seal_keys.is_some(),
+        access_token: state.tokens.is_some(),
+    })
+    .into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}

@@ -1,0 +1,470 @@
+//! The setup page in a real headless browser (Debian's chromium driven through chromedriver by
+//! the W3C WebDriver protocol): paste a key and a URI, pick a QR image, compare the code shown
+//! with `/api/2fa`, read the ext.ini lines, switch the language, prove that no request left the
+//! origin, and save screenshots under `target/screenshots/`.
+//!
+//! CI installs chromium and chromedriver (`.ci/run`) and this test fails there without them;
+//! elsewhere, without them, it says loudly that it skipped.
+
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use yemot_2fa::seal::SealKeys;
+use yemot_2fa::{AppState, ServeLimits, app, serve};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const KEY: &str = "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+const RFC_SHA1: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+
+fn browser_available() -> bool {
+    let found =
+        std::path::Path::new(CHROMIUM).exists() && std::path::Path::new(CHROMEDRIVER).exists();
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "chromium and chromedriver are required in CI (apt-get install chromium chromium-driver)"
+        );
+        eprintln!(
+            "\n*** SKIPPED: the setup page was not tested in a browser: install chromium and chromium-driver ***\n"
+        );
+    }
+    found
+}
+
+/// A minimal W3C WebDriver client: only the commands this test needs.
+struct Driver {
+    http: reqwest::Client,
+    session: String,
+    process: Child,
+}
+
+impl Driver {
+    async fn start() -> Self {
+        let port = free_port();
+        let process = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let http = reqwest::Client::new();
+        let base = format!("http://127.0.0.1:{port}");
+        let capabilities = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {"binary": CHROMIUM, "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--window-size=1280,900",
+                format!("--user-data-dir={}", std::env::temp_dir().join(format!("yemot-2fa-chrome-{port}")).display()),
+            ]}
+        }}});
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let session = loop {
+            match http
+                .post(format!("{base}/session"))
+                .json(&capabilities)
+                .send()
+                .await
+            {
+                Ok(r) => {
+                    let v: Value = r.json().await.unwrap();
+                    break v["value"]["sessionId"]
+                        .as_str()
+                        .unwrap_or_else(|| panic!("no session: {v}"))
+                        .to_owned();
+                }
+                Err(_) if Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(100)).await
+                }
+                Err(e) => panic!("chromedriver did not answer: {e}"),
+            }
+        };
+        Self {
+            http,
+            session: format!("{base}/session/{session}"),
+            process,
+        }
+    }
+
+    async fn cmd(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
+        let url = format!("{}{path}", self.session);
+        let request = self.http.request(method, url);
+        let request = if body.is_null() {
+            request
+        } else {
+            request.json(&body)
+        };
+        let v: Value = request.send().await.unwrap().json().await.unwrap();
+        v["value"].clone()
+    }
+
+    async fn goto(&self, url: &str) {
+        self.cmd(reqwest::Method::POST, "/url", json!({"url": url}))
+            .await;
+    }
+
+    async fn run(&self, script: &str, args: Value) -> Value {
+        self.cmd(
+            reqwest::Method::POST,
+            "/execute/sync",
+            json!({"script": script, "args": args}),
+        )
+        .await
+    }
+
+    async fn element(&self, css: &str) -> String {
+        let v = self
+            .cmd(
+                reqwest::Method::POST,
+                "/element",
+                json!({"using": "css selector", "value": css}),
+            )
+            .await;
+        v.as_object()
+            .and_then(|o| o.values().next())
+            .and_then(Value::as_str)
+            .unwrap_or_else(|| panic!("no {css}: {v}"))
+            .to_owned()
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let id = self.element(css).await;
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{id}/clear"),
+            json!({}),
+        )
+        .await;
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{id}/value"),
+            json!({"text": text}),
+        )
+        .await;
+    }
+
+    async fn click(&self, css: &str) {
+        let id = self.element(css).await;
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{id}/click"),
+            json!({}),
+        )
+        .await;
+    }
+
+    async fn text(&self, css: &str) -> String {
+        self.run(
+            "return document.querySelector(arguments[0]).textContent",
+            json!([css]),
+        )
+        .await
+        .as_str()
+        .unwrap_or("")
+        .to_owned()
+    }
+
+    /// Waits until `script` returns something truthy; returns it.
+    async fn wait_for(&self, script: &str, what: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let v = self.run(script, json!([])).await;
+            if !(v.is_null() || v == json!(false) || v == json!("")) {
+                return v;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn screenshot(&self, name: &str, width: u32, height: u32) {
+        self.cmd(
+            reqwest::Method::POST,
+            "/window/rect",
+            json!({"width": width, "height": height}),
+        )
+        .await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let png = self
+            .cmd(reqwest::Method::GET, "/screenshot", Value::Null)
+            .await;
+        let bytes = data_encoding::BASE64
+            .decode(png.as_str().unwrap().as_bytes())
+            .unwrap();
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), bytes).unwrap();
+    }
+
+    async fn quit(mut self) {
+        let _ = self.http.delete(&self.session).send().await;
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn start_server(keys: Option<&str>) -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state =
+        AppState::default().with_seal_keys(keys.map(|k| SealKeys::parse(k).unwrap().unwrap()));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(serve(
+        listener,
+        app(state),
+        async {
+            let _ = stopped.await;
+        },
+        ServeLimits::default(),
+    ));
+    (addr, stop)
+}
+
+/// The code the server gives for `secret` now, and its step.
+async fn api_code(base: &str, secret: &str) -> (String, u64) {
+    let v: Value = reqwest::Client::new()
+        .post(format!("{base}/api/2fa"))
+        .json(&json!({"secret": secret}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (
+        v["code"].as_str().unwrap().to_owned(),
+        v["step"].as_u64().unwrap(),
+    )
+}
+
+/// The page comes to show the code the API gives for `secret` (it refreshes after each change,
+/// and at each step: compared again until they agree, for at most 10 s).
+async fn page_code_matches(driver: &Driver, base: &str, secret: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let shown = driver
+            .run(
+                "return document.getElementById('code').dataset.code || ''",
+                json!([]),
+            )
+            .await;
+        let (want, _) = api_code(base, secret).await;
+        if shown.as_str() == Some(want.as_str()) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the page shows {shown}, the server says {want}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_setup_page_works_in_a_real_browser() {
+    if !browser_available() {
+        return;
+    }
+    let (addr, stop) = start_server(Some(KEY)).await;
+    let base = format!("http://{addr}");
+    let driver = Driver::start().await;
+    driver.goto(&format!("{base}/")).await;
+    driver
+        .wait_for(
+            "return document.readyState === 'complete' && window.jsQR !== undefined",
+            "the page",
+        )
+        .await;
+    assert_eq!(
+        driver
+            .run(
+                "return [document.documentElement.lang, document.documentElement.dir]",
+                json!([])
+            )
+            .await,
+        json!(["he", "rtl"])
+    );
+    assert!(driver.text("#warning").await.contains("כל מי שמחייג"));
+
+    // 1. A pasted key: the code matches the API, the ext.ini is sealed.
+    driver.type_into("#secret", &RFC_SHA1.to_lowercase()).await;
+    page_code_matches(&driver, &base, RFC_SHA1).await;
+    let ext = driver.wait_for("const t = document.getElementById('extini').textContent; return t.includes('sealed=v1.') && t", "sealed ext.ini").await;
+    let ext = ext.as_str().unwrap();
+    assert!(ext.starts_with(&format!("type=api\napi_link={base}/api/2fa\napi_url_post=yes\napi_log=no\napi_add_0=sealed=v1.k1.")), "{ext}");
+    assert!(
+        !ext.to_uppercase().contains(RFC_SHA1),
+        "the key itself is not in the sealed lines"
+    );
+    driver.screenshot("setup-he-desktop", 1280, 1900).await;
+
+    // The sealed line really opens to the same key.
+    let token = ext
+        .lines()
+        .find_map(|l| l.strip_prefix("api_add_0=sealed="))
+        .unwrap();
+    let (by_token, _) = api_code(&base, RFC_SHA1).await;
+    let via_token: Value = reqwest::Client::new()
+        .post(format!("{base}/api/2fa"))
+        .json(&json!({"sealed": token}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(via_token["code"].as_str(), Some(by_token.as_str()));
+
+    // A PIN makes the warning go away (and is sealed, so not written beside the token).
+    driver.type_into("#pin", "482913").await;
+    driver
+        .wait_for(
+            "return document.getElementById('warning').hidden",
+            "the warning to go",
+        )
+        .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let ext = driver.text("#extini").await;
+    assert!(
+        ext.contains("sealed=v1.") && !ext.contains("482913"),
+        "{ext}"
+    );
+
+    // 2. A URI fills digits and algorithm from itself.
+    let uri =
+        format!("otpauth://totp/Bank:me?secret={RFC_SHA1}&issuer=Bank&digits=8&algorithm=SHA256");
+    driver.type_into("#secret", &uri).await;
+    driver.wait_for("return document.getElementById('digits').value === '8' && document.getElementById('algorithm').value === 'SHA256'", "options from the URI").await;
+    assert_eq!(
+        driver
+            .run("return document.getElementById('name').value", json!([]))
+            .await,
+        "Bank"
+    );
+    page_code_matches(&driver, &base, &uri).await;
+
+    // 3. A QR image made by the server's own /api/secret, picked from disk, decoded in the page.
+    let enrolled: Value = reqwest::Client::new()
+        .post(format!("{base}/api/secret"))
+        .json(&json!({"issuer": "QR", "account": "test"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let png = data_encoding::BASE64
+        .decode(
+            enrolled["qr_png"]
+                .as_str()
+                .unwrap()
+                .trim_start_matches("data:image/png;base64,")
+                .as_bytes(),
+        )
+        .unwrap();
+    let qr_path = std::env::temp_dir().join(format!("yemot-2fa-qr-{}.png", addr.port()));
+    std::fs::write(&qr_path, png).unwrap();
+    driver
+        .run(
+            "document.getElementById('secret').value=''; document.getElementById('name').value=''",
+            json!([]),
+        )
+        .await;
+    let input = driver.element("#qr").await;
+    driver
+        .cmd(
+            reqwest::Method::POST,
+            &format!("/element/{input}/value"),
+            json!({"text": qr_path.display().to_string()}),
+        )
+        .await;
+    let decoded = driver
+        .wait_for(
+            "return document.getElementById('secret').value",
+            "the QR to decode",
+        )
+        .await;
+    assert_eq!(
+        decoded.as_str(),
+        enrolled["uri"].as_str(),
+        "the page decoded the QR to the URI"
+    );
+    page_code_matches(&driver, &base, enrolled["uri"].as_str().unwrap()).await;
+
+    // The English switch.
+    driver.click("#lang-toggle").await;
+    assert_eq!(
+        driver
+            .run(
+                "return [document.documentElement.lang, document.documentElement.dir]",
+                json!([])
+            )
+            .await,
+        json!(["en", "ltr"])
+    );
+    assert_eq!(driver.text("h1").await, "Two-factor codes on the phone");
+    assert_eq!(driver.text("#qr-status").await, "QR code decoded");
+    driver.screenshot("setup-en-desktop", 1280, 1900).await;
+    driver.screenshot("setup-en-phone", 390, 844).await;
+    driver.click("#lang-toggle").await;
+    driver.screenshot("setup-he-phone", 390, 844).await;
+
+    // No request left the origin.
+    let resources = driver
+        .run(
+            "return performance.getEntriesByType('resource').map(e => e.name)",
+            json!([]),
+        )
+        .await;
+    let resources = resources.as_array().unwrap();
+    assert!(resources.len() >= 4, "{resources:?}");
+    for url in resources {
+        assert!(
+            url.as_str().unwrap().starts_with(&base),
+            "a request left the origin: {url}"
+        );
+    }
+    let _ = std::fs::remove_file(qr_path);
+    driver.quit().await;
+    let _ = stop.send(());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_seal_keys_the_page_writes_the_key_and_the_options() {
+    if !browser_available() {
+        return;
+    }
+    let (addr, stop) = start_server(None).await;
+    let base = format!("http://{addr}");
+    let driver = Driver::start().await;
+    driver.goto(&format!("{base}/")).await;
+    driver
+        .wait_for("return document.readyState === 'complete'", "the page")
+        .await;
+    driver.type_into("#secret", RFC_SHA1).await;
+    driver.type_into("#pin", "4321").await;
+    driver.type_into("#name", "Google").await;
+    driver.click("#add-account").await;
+    driver.type_into("#secret", "JBSWY3DPEHPK3PXP").await;
+    let ext = driver.wait_for("const t = document.getElementById('extini').textContent; return t.includes('secret_2') && t", "a menu").await;
+    assert_eq!(
+        ext.as_str().unwrap(),
+        format!(
+            "type=api\napi_link={base}/api/2fa\napi_url_post=yes\napi_log=no\napi_add_0=secret_1={RFC_SHA1}\napi_add_1=name_1=Google\napi_add_2=secret_2=JBSWY3DPEHPK3PXP\napi_add_3=pin=4321\n"
+        )
+    );
+    driver.quit().await;
+    let _ = stop.send(());
+}
