@@ -21,6 +21,7 @@
 //! - [`seal`]: sealed tokens that stand in ext.ini instead of the raw key.
 //! - [`setup`]: the setup page for extension owners, its embedded assets.
 //! - [`routes`]: the handlers.
+//! - [`guard`]: around every route: panics caught, load shed.
 //! - [`clock`]: the injectable time source.
 //! - [`config`], [`telemetry`]: settings from the environment, and quiet logging.
 //! - [`cli`]: the command line (`serve`, `seal`, `keygen`).
@@ -37,6 +38,7 @@ pub mod clock;
 pub mod config;
 pub mod enroll;
 pub mod error;
+pub mod guard;
 pub mod otpauth;
 pub mod phone;
 pub mod request;
@@ -165,7 +167,7 @@ pub fn app(state: AppState) -> Router {
         .route("/assets/jsQR.js", get(setup::jsqr))
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
-        .layer(routes::GuardLayer::new(state.limits.max_concurrent))
+        .layer(guard::GuardLayer::new(state.limits.max_concurrent))
         .with_state(state);
     if tracing::enabled!(target: "tower_http::trace::on_response", Level::DEBUG) {
         router.layer(

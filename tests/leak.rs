@@ -283,7 +283,7 @@ async fn nothing_secret_is_logged_or_echoed_at_trace_level() {
                 "unreachable"
             }),
         )
-        .layer(yemot_2fa::routes::GuardLayer::new(8));
+        .layer(yemot_2fa::guard::GuardLayer::new(8));
     let phone = boom
         .clone()
         .oneshot(Request::get("/boom").body(Body::empty()).unwrap())
