@@ -41,7 +41,8 @@ const TAG_LEN: usize = 16;
 pub const MAX_TOKEN_TEXT: usize = 4096;
 
 /// What a sealed token holds. Options left out are taken from beside the token, or defaults.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
+/// `Debug` shows which options are set, never the key, the PIN or the numbers.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
 pub struct Payload {
     /// The TOTP key, raw bytes.
     pub secret: Vec<u8>,
@@ -59,6 +60,24 @@ pub struct Payload {
     pub pin: Option<String>,
     /// Caller numbers allowed to hear codes, as the `allow` option writes them.
     pub allow: Option<String>,
+}
+
+impl fmt::Debug for Payload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Payload")
+            .field(
+                "secret",
+                &format_args!("REDACTED, {} bytes", self.secret.len()),
+            )
+            .field("digits", &self.digits)
+            .field("algorithm", &self.algorithm)
+            .field("period", &self.period)
+            .field("kind", &self.kind)
+            .field("name", &self.name.as_ref().map(|_| "…"))
+            .field("pin", &self.pin.as_ref().map(|_| "REDACTED"))
+            .field("allow", &self.allow.as_ref().map(|_| "REDACTED"))
+            .finish()
+    }
 }
 
 /// Why a token could not be opened or made. Deliberately uninformative.
@@ -496,6 +515,18 @@ mod tests {
         assert!(SealKeys::parse(" , ").unwrap().is_none());
         let keys = SealKeys::parse(K1).unwrap().unwrap();
         assert_eq!(format!("{keys:?}"), "SealKeys([\"k1\"])");
+    }
+
+    #[test]
+    fn debug_shows_no_key_pin_or_number() {
+        let shown = format!("{:?}", payload());
+        assert!(
+            !shown.contains("49, 50, 51")
+                && !shown.contains("4321")
+                && !shown.contains("0501234567"),
+            "{shown}"
+        );
+        assert!(shown.contains("REDACTED, 20 bytes"));
     }
 
     #[test]

@@ -218,10 +218,15 @@ pub struct Read<'a> {
     pub allow_empty: bool,
 }
 
-/// A complete answer to Yemot.
-#[derive(Debug)]
+/// A complete answer to Yemot. `Debug` shows its length only: the body may speak a code.
 pub struct Reply {
     body: String,
+}
+
+impl std::fmt::Debug for Reply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Reply({} bytes)", self.body.len())
+    }
 }
 
 impl Reply {
@@ -331,6 +336,17 @@ mod tests {
         ] {
             assert_eq!(Messages::new().code(code).as_str(), want);
         }
+    }
+
+    #[test]
+    fn debug_of_a_reply_does_not_say_the_code() {
+        let mut m = Messages::new();
+        m.code("012345");
+        let shown = format!("{:?}", Reply::say_then_hangup(&m));
+        assert!(
+            !shown.contains("012") && shown.starts_with("Reply("),
+            "{shown}"
+        );
     }
 
     #[test]
