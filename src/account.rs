@@ -18,6 +18,9 @@ use crate::totp::{Algorithm, Params};
 /// The menu keys an account can have.
 pub const MENU_KEYS: std::ops::RangeInclusive<u8> = 1..=9;
 
+/// The name suffix of each menu key: `secret_1`, `name_1`, `sealed_1`, ….
+pub const MENU_SUFFIXES: [&str; 9] = ["_1", "_2", "_3", "_4", "_5", "_6", "_7", "_8", "_9"];
+
 /// A key with everything needed to compute its codes.
 #[derive(Debug)]
 pub struct Account {
@@ -49,11 +52,10 @@ impl Account {
     ///
     /// [`Error::MissingSecret`] when there is no secret at all; otherwise the first bad account.
     pub fn all_from_fields(fields: &Fields) -> Result<Vec<(u8, Self)>, Error> {
-        const SUFFIXES: [&str; 9] = ["_1", "_2", "_3", "_4", "_5", "_6", "_7", "_8", "_9"];
         let mut accounts = Vec::new();
         // Most requests have one account: skip the menu scan unless a numbered key is there.
         if fields.has_key_starting_with("secret_") {
-            for (key, suffix) in MENU_KEYS.zip(SUFFIXES) {
+            for (key, suffix) in MENU_KEYS.zip(MENU_SUFFIXES) {
                 if let Some(text) = fields.get_suffixed_non_empty("secret", suffix) {
                     let own = |name: &str| fields.get_suffixed_non_empty(name, suffix);
                     let defaults = |name: &str| fields.get_non_empty(name);

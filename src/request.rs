@@ -50,6 +50,16 @@ pub enum Format {
 }
 
 impl Format {
+    /// The answer language of an endpoint made for developers: JSON, unless Yemot itself is
+    /// asking and nothing asks for JSON (a phone must never get JSON: it would play M1607).
+    pub fn for_developer(format: Self, headers: &HeaderMap) -> Self {
+        if format == Self::Phone && says_yemot(headers) {
+            Self::Phone
+        } else {
+            Self::Json
+        }
+    }
+
     /// Reads the format off the headers: a JSON body or an `Accept` that names JSON.
     pub fn of(headers: &HeaderMap) -> Self {
         Self::from_parts(is_json_body(media_type(headers)), headers)
@@ -119,8 +129,7 @@ impl Fields {
         }
     }
 
-    /// The answer language of an endpoint made for developers: JSON, unless Yemot itself is
-    /// asking (a phone must never get JSON, it would play M1607).
+    /// The answer language of an endpoint made for developers ([`Format::for_developer`]).
     pub fn developer_format(&self) -> Format {
         self.developer_format
     }
@@ -133,11 +142,7 @@ impl Fields {
 
     /// The last value sent under `name`: Yemot re-sends collected values, so the last is current.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.pairs
-            .iter()
-            .rev()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.get_suffixed(name, "")
     }
 
     /// Whether any parameter's name starts with `prefix`.
@@ -247,12 +252,7 @@ where
                 .is_some_and(|p| p.eq_ignore_ascii_case("multipart/"))
         });
         let format = Format::from_parts(json_body, req.headers());
-        let from_yemot = says_yemot(req.headers());
-        let developer_format = if from_yemot && format == Format::Phone {
-            Format::Phone
-        } else {
-            Format::Json
-        };
+        let developer_format = Format::for_developer(format, req.headers());
         let fail = |error| Rejection {
             error,
             format,

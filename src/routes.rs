@@ -10,7 +10,7 @@ use crate::AppState;
 use crate::account::Account;
 use crate::error::{Error, Failure};
 use crate::phone;
-use crate::request::{Fields, Format, Rejection, says_yemot};
+use crate::request::{Fields, Format, Rejection};
 use crate::totp::{self, Algorithm, Code, ParamError, Params};
 use crate::yemot::texts::HE;
 use crate::yemot::{self, Reply};
@@ -284,9 +284,5 @@ pub async fn method_not_allowed(req: Request) -> Failure {
 
 /// For requests outside `/api/2fa`, only a sender that says it is Yemot gets phone text.
 fn fallback_format(req: &Request) -> Format {
-    if says_yemot(req.headers()) && Format::of(req.headers()) == Format::Phone {
-        Format::Phone
-    } else {
-        Format::Json
-    }
+    Format::for_developer(Format::of(req.headers()), req.headers())
 }

@@ -26,7 +26,7 @@ use data_encoding::BASE64URL_NOPAD;
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
-use crate::account::Account;
+use crate::account::{Account, MENU_SUFFIXES};
 use crate::error::Error;
 use crate::phone::{AllowList, Pin};
 use crate::request::Fields;
@@ -257,20 +257,6 @@ pub fn generate_key(id: &str) -> Result<String, getrandom::Error> {
     ))
 }
 
-/// Names under which a sealed token can stand: `sealed`, or `sealed_1` … `sealed_9` in a menu.
-const SEALED_NAMES: [(&str, &str); 10] = [
-    ("sealed", ""),
-    ("sealed_1", "_1"),
-    ("sealed_2", "_2"),
-    ("sealed_3", "_3"),
-    ("sealed_4", "_4"),
-    ("sealed_5", "_5"),
-    ("sealed_6", "_6"),
-    ("sealed_7", "_7"),
-    ("sealed_8", "_8"),
-    ("sealed_9", "_9"),
-];
-
 /// The call-wide protection that sealed tokens carry, kept apart from the fields so that each
 /// kind of client can enforce it in its own way.
 #[derive(Default)]
@@ -327,8 +313,9 @@ pub fn expand(fields: &mut Fields, keys: Option<&SealKeys>) -> Result<Protection
         return Ok(protection);
     }
     let mut opened = Vec::new();
-    for (name, suffix) in SEALED_NAMES {
-        if let Some(token) = fields.get_non_empty(name) {
+    // `sealed`, or `sealed_1` … `sealed_9` in a menu.
+    for suffix in std::iter::once("").chain(MENU_SUFFIXES) {
+        if let Some(token) = fields.get_suffixed_non_empty("sealed", suffix) {
             let keys = keys.ok_or(Error::Sealed(SealError::NoKeys))?;
             opened.push((suffix, keys.open(token).map_err(Error::Sealed)?));
         }
