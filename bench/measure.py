@@ -30,6 +30,12 @@ def target(url):
     return ("127.0.0.1" if m.group(1) == "localhost" else m.group(1).strip("[]")), int(m.group(2)), m.group(3)
 
 
+def raise_fd_limit(n):
+    """Room for n sockets in this process, within the hard limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, n + 1024)), hard))
+
+
 def request(path):
     return (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
             f"Content-Length: {len(BODY)}\r\n\r\n").encode() + BODY
@@ -74,8 +80,7 @@ def free_port():
 
 async def hold(url, n, seconds, pid):
     host, port, path = target(url)
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, n + 1024)), hard))
+    raise_fd_limit(n)
     payload = request(path)
     sem = asyncio.Semaphore(500)  # open at most 500 at a time: a queue, not a flood
 

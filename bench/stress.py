@@ -16,7 +16,6 @@ import asyncio
 import json
 import os
 import re
-import resource
 import signal
 import socket
 import statistics
@@ -24,25 +23,13 @@ import subprocess
 import sys
 import time
 
-BODY = b"secret=JBSWY3DPEHPK3PXP"
-LOOPBACK = re.compile(r"^http://(127\.\d+\.\d+\.\d+|localhost):(\d+)(/\S*)$")
-
-
-def target(url):
-    m = LOOPBACK.match(url)
-    if not m:
-        sys.exit(f"stress.py: only loopback http:// targets: {url}")
-    return ("127.0.0.1" if m.group(1) == "localhost" else m.group(1)), int(m.group(2)), m.group(3)
+# Shared with measure.py, beside this file: loopback-only targets, free ports, file limits.
+from measure import BODY, free_port, raise_fd_limit, target
 
 
 def head(path, length=len(BODY)):
     return (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
             f"Content-Length: {length}\r\n\r\n").encode()
-
-
-def raise_fd_limit(n):
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, n + 1024)), hard))
 
 
 async def read_answer(reader, timeout=10):
@@ -155,9 +142,7 @@ async def slowloris(url, n, seconds):
 
 
 async def drain(binary, n):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     env = dict(os.environ, HOST="127.0.0.1", PORT=str(port), RUST_LOG="warn", DRAIN_SECS="5")
     proc = subprocess.Popen([binary], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(200):
