@@ -232,17 +232,22 @@ async fn start_server(keys: Option<&str>) -> (SocketAddr, tokio::sync::oneshot::
     (addr, stop)
 }
 
-/// The code the server gives for `secret` now, and its step.
-async fn api_code(base: &str, secret: &str) -> (String, u64) {
-    let v: Value = reqwest::Client::new()
-        .post(format!("{base}/api/2fa"))
-        .json(&json!({"secret": secret}))
+/// POSTs `body` as JSON to the server at `base`, and reads the JSON answer.
+async fn post_json(base: &str, path: &str, body: Value) -> Value {
+    reqwest::Client::new()
+        .post(format!("{base}{path}"))
+        .json(&body)
         .send()
         .await
         .unwrap()
         .json()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+/// The code the server gives for `secret` now, and its step.
+async fn api_code(base: &str, secret: &str) -> (String, u64) {
+    let v = post_json(base, "/api/2fa", json!({"secret": secret})).await;
     (
         v["code"].as_str().unwrap().to_owned(),
         v["step"].as_u64().unwrap(),
@@ -316,15 +321,7 @@ async fn the_setup_page_works_in_a_real_browser() {
         .find_map(|l| l.strip_prefix("api_add_0=sealed="))
         .unwrap();
     let (by_token, _) = api_code(&base, RFC_SHA1).await;
-    let via_token: Value = reqwest::Client::new()
-        .post(format!("{base}/api/2fa"))
-        .json(&json!({"sealed": token}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let via_token: Value = post_json(&base, "/api/2fa", json!({"sealed": token})).await;
     assert_eq!(via_token["code"].as_str(), Some(by_token.as_str()));
 
     // A PIN makes the warning go away (and is sealed, so not written beside the token).
@@ -356,15 +353,12 @@ async fn the_setup_page_works_in_a_real_browser() {
     page_code_matches(&driver, &base, &uri).await;
 
     // 3. A QR image made by the server's own /api/secret, picked from disk, decoded in the page.
-    let enrolled: Value = reqwest::Client::new()
-        .post(format!("{base}/api/secret"))
-        .json(&json!({"issuer": "QR", "account": "test"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let enrolled: Value = post_json(
+        &base,
+        "/api/secret",
+        json!({"issuer": "QR", "account": "test"}),
+    )
+    .await;
     let png = data_encoding::BASE64
         .decode(
             enrolled["qr_png"]
