@@ -9,12 +9,11 @@ use axum::http::{Request, header};
 use criterion::{Criterion, criterion_group, criterion_main};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
-use yemot_2fa::clock::Clock;
-use yemot_2fa::request::{Fields, Format};
-use yemot_2fa::secret::Secret;
-use yemot_2fa::totp::{self, Params};
-use yemot_2fa::yemot::{self, Read, Reply, texts::HE};
-use yemot_2fa::{AppState, app, phone};
+use yemot_2fa::call::{self, texts::HE};
+use yemot_2fa::otp::code::{self as totp, Params};
+use yemot_2fa::otp::{Clock, Secret};
+use yemot_2fa::yemot::{Fields, Read, Reply};
+use yemot_2fa::{AppState, app};
 
 fn secret_parsing(c: &mut Criterion) {
     let mut group = c.benchmark_group("secret");
@@ -50,7 +49,7 @@ fn reply_rendering(c: &mut Criterion) {
     let code = totp::code_at(&secret, &Params::default(), 1_234_567_890);
     c.bench_function("reply/read", |b| {
         b.iter(|| {
-            let mut messages = yemot::code_messages(black_box(&code), HE.intro, &HE);
+            let mut messages = call::code_messages(black_box(&code), HE.intro, &HE);
             messages.text(HE.repeat_prompt);
             let read = Read {
                 name: "rep1",
@@ -66,11 +65,8 @@ fn reply_rendering(c: &mut Criterion) {
     let clock = Clock::manual(1_234_567_890);
     c.bench_function("phone/answer", |b| {
         b.iter(|| {
-            let fields = Fields::from_pairs(
-                vec![("secret".into(), "JBSWY3DPEHPK3PXP".into())],
-                Format::Phone,
-            );
-            phone::answer(black_box(&fields), &clock)
+            let fields = Fields::from_form(black_box(b"secret=JBSWY3DPEHPK3PXP"));
+            call::answer(&fields, None, &clock)
         })
     });
 }

@@ -1,5 +1,6 @@
-//! The command line: `yemot-2fa` (or `yemot-2fa serve`) runs the server; `yemot-2fa seal` seals
-//! a secret offline; `yemot-2fa keygen` makes a key for `SEAL_KEYS`.
+//! The command line, and the wiring of the layers: `yemot-2fa` (or `yemot-2fa serve`) runs the
+//! server; `yemot-2fa seal` seals a secret offline; `yemot-2fa keygen` makes a key for
+//! `SEAL_KEYS`.
 //!
 //! `seal` reads the secret (and the PIN) from standard input only: arguments show up in process
 //! lists and shell history, so a secret given as an argument is refused.
@@ -9,8 +10,12 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::request::{Fields, Format};
-use crate::seal::{self, SealKeys};
+use crate::call::accounts;
+use crate::config::Config;
+use crate::http::{app, serve, shutdown_signal};
+use crate::otp::seal::{self, SealError, SealKeys};
+use crate::telemetry;
+use crate::yemot::ext_ini;
 
 /// Reads two-factor (TOTP) codes aloud over the phone through a Yemot Hamashiach API extension.
 #[derive(Parser)]
@@ -91,31 +96,66 @@ pub fn seal(args: &SealArgs, stdin: &str, keys: Option<&SealKeys>) -> Result<Str
     let secret = lines
         .next()
         .ok_or("no secret on standard input: type it, then press Enter and Ctrl-D")?;
-    let mut pairs = vec![("secret".to_owned(), secret.to_owned())];
-    if args.pin {
-        let pin = lines
-            .next()
-            .ok_or("--pin: put the PIN on the second line of standard input")?;
-        pairs.push(("pin".to_owned(), pin.to_owned()));
+    let pin = if args.pin {
+        Some(
+            lines
+                .next()
+                .ok_or("--pin: put the PIN on the second line of standard input")?,
+        )
+    } else {
+        None
+    };
+    let keys = keys.ok_or_else(|| SealError::NoKeys.to_string())?;
+    fn given(value: &Option<String>) -> Option<&str> {
+        value.as_deref().filter(|v| !v.trim().is_empty())
     }
-    for (name, value) in [
-        ("digits", &args.digits),
-        ("algorithm", &args.algorithm),
-        ("period", &args.period),
-        ("kind", &args.kind),
-        ("name", &args.name),
-        ("allow", &args.allow),
-    ] {
-        if let Some(value) = value {
-            pairs.push((name.to_owned(), value.clone()));
-        }
-    }
-    let fields = Fields::from_pairs(pairs, Format::Json);
-    let token = seal::seal_fields(&fields, keys).map_err(|e| e.to_string())?;
+    let option = |name: &str| match name {
+        "digits" => given(&args.digits),
+        "algorithm" => given(&args.algorithm),
+        "period" => given(&args.period),
+        "kind" => given(&args.kind),
+        "name" => given(&args.name),
+        "allow" => given(&args.allow),
+        "pin" => pin,
+        _ => None,
+    };
+    let sealed = accounts::to_seal(secret, option).map_err(|e| e.to_string())?;
+    let token = keys.seal(&sealed).map_err(|e| e.to_string())?;
     Ok(match &args.link {
-        Some(base) => seal::ext_ini(base, &token, false),
+        Some(base) => ext_ini::sealed_block(base, &token, false),
         None => format!("{token}\n"),
     })
+}
+
+/// Runs the server: logging and settings from the environment, then serve until SIGTERM.
+#[tokio::main]
+pub async fn serve_main() -> ExitCode {
+    if let Err(message) = telemetry::init_from_env() {
+        return fail(&message);
+    }
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(e) => return fail(&e.to_string()),
+    };
+    let (host, port) = (config.host, config.port);
+    let listener = match tokio::net::TcpListener::bind((host, port)).await {
+        Ok(listener) => listener,
+        Err(e) => return fail(&format!("cannot listen on {host}:{port}: {e}")),
+    };
+    config.log_start(listener.local_addr().ok());
+    let limits = config.serve;
+    if let Err(e) = serve(
+        listener,
+        app(config.into_state()),
+        shutdown_signal(),
+        limits,
+    )
+    .await
+    {
+        return fail(&format!("server error: {e}"));
+    }
+    tracing::info!("yemot-2fa stopped");
+    ExitCode::SUCCESS
 }
 
 /// Runs `seal` against the real standard input and `SEAL_KEYS`.

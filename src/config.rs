@@ -1,29 +1,17 @@
 //! Configuration from the environment, read once at start. A bad value stops the server at once
 //! with a message that names the variable (never its value).
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::ops::RangeInclusive;
 use std::time::Duration;
 
-use crate::auth::AccessTokens;
-use crate::seal::SealKeys;
+use crate::http::{AccessTokens, AppState, Limits, ServeLimits};
+use crate::otp::seal::SealKeys;
 
 /// Port used when `PORT` is unset. Render and most hosts set `PORT` themselves.
 pub const DEFAULT_PORT: u16 = 3000;
 /// Address used when `HOST` is unset: every interface, as a container needs.
 pub const DEFAULT_HOST: IpAddr = IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
-
-/// `HEADER_TIMEOUT_SECS` when unset: also how long an idle keep-alive connection stays open.
-pub const DEFAULT_HEADER_TIMEOUT_SECS: u64 = 30;
-/// `REQUEST_TIMEOUT_SECS` when unset: how long a request body may take to arrive.
-pub const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 10;
-/// `DRAIN_SECS` when unset: how long requests in flight may finish after SIGTERM.
-pub const DEFAULT_DRAIN_SECS: u64 = 10;
-/// `MAX_BODY_BYTES` when unset.
-pub const DEFAULT_MAX_BODY_BYTES: usize = 16 * 1024;
-/// `MAX_PARAMS` when unset: a Yemot request with a long history has a few dozen.
-pub const DEFAULT_MAX_PARAMS: usize = 256;
-/// `MAX_CONCURRENT` when unset: requests in flight at once before new ones are shed with 503.
-pub const DEFAULT_MAX_CONCURRENT: usize = 1024;
 
 /// The server's settings. `Debug` shows how many tokens and which key ids there are, never a
 /// token or a key.
@@ -40,9 +28,98 @@ pub struct Config {
     /// `PUBLIC_URL`: this server's address as Yemot reaches it, without a trailing slash.
     pub public_url: Option<String>,
     /// Per-request bounds.
-    pub limits: crate::request::Limits,
+    pub limits: Limits,
     /// Per-connection bounds.
-    pub serve: crate::ServeLimits,
+    pub serve: ServeLimits,
+}
+
+/// One numeric variable: its name, its default, the values it may take, and their unit.
+struct Number {
+    variable: &'static str,
+    default: u64,
+    range: RangeInclusive<u64>,
+    unit: &'static str,
+}
+
+// Every numeric variable, with its bounds.
+const MAX_BODY: Number = Number::new("MAX_BODY_BYTES", Limits::DEFAULT_MAX_BODY, 256, 1 << 20);
+const MAX_PARAMS: Number = Number::new("MAX_PARAMS", Limits::DEFAULT_MAX_PARAMS, 8, 10_000);
+const MAX_CONCURRENT: Number =
+    Number::new("MAX_CONCURRENT", Limits::DEFAULT_MAX_CONCURRENT, 1, 100_000);
+const BODY_SECS: Number = Number::secs(
+    "REQUEST_TIMEOUT_SECS",
+    Limits::DEFAULT_BODY_TIMEOUT_SECS,
+    1,
+    300,
+);
+const HEADER_SECS: Number = Number::secs(
+    "HEADER_TIMEOUT_SECS",
+    ServeLimits::DEFAULT_HEADER_TIMEOUT_SECS,
+    1,
+    3600,
+);
+const DRAIN_SECS: Number = Number::secs("DRAIN_SECS", ServeLimits::DEFAULT_DRAIN_SECS, 0, 600);
+
+impl Number {
+    /// A count (of bytes, parameters or requests).
+    const fn new(variable: &'static str, default: usize, min: u64, max: u64) -> Self {
+        Self {
+            variable,
+            default: default as u64,
+            range: min..=max,
+            unit: "a number",
+        }
+    }
+
+    /// A number of seconds.
+    const fn secs(variable: &'static str, default: u64, min: u64, max: u64) -> Self {
+        Self {
+            variable,
+            default,
+            range: min..=max,
+            unit: "seconds",
+        }
+    }
+}
+
+/// Reads settings through a lookup: an empty value counts as unset.
+struct Env<F>(F);
+
+impl<F: Fn(&str) -> Option<String>> Env<F> {
+    fn get(&self, name: &str) -> Option<String> {
+        (self.0)(name).filter(|v| !v.trim().is_empty())
+    }
+
+    /// A variable parsed by `parse`, or `None` when unset.
+    fn parsed<T>(
+        &self,
+        variable: &'static str,
+        expected: &'static str,
+        parse: impl FnOnce(&str) -> Result<Option<T>, &'static str>,
+    ) -> Result<Option<T>, ConfigError> {
+        match self.get(variable) {
+            None => Ok(None),
+            Some(v) => parse(&v).map_err(|detail| ConfigError {
+                variable,
+                expected: if detail.is_empty() { expected } else { detail }.into(),
+            }),
+        }
+    }
+
+    fn number(&self, n: &Number) -> Result<u64, ConfigError> {
+        match self.get(n.variable) {
+            None => Ok(n.default),
+            Some(v) => crate::bounded::parse(&v, n.range.clone()).ok_or_else(|| ConfigError {
+                variable: n.variable,
+                expected: format!("{} from {} to {}", n.unit, n.range.start(), n.range.end())
+                    .into(),
+            }),
+        }
+    }
+
+    fn seconds(&self, n: &Number) -> Result<Duration, ConfigError> {
+        self.number(n).map(Duration::from_secs)
+    }
 }
 
 impl Config {
@@ -62,108 +139,58 @@ impl Config {
     ///
     /// [`ConfigError`] naming the first variable with a bad value.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-        let port = match get("PORT") {
-            None => DEFAULT_PORT,
-            Some(v) => v.trim().parse().map_err(|_| ConfigError {
-                variable: "PORT",
-                expected: "a TCP port number from 0 to 65535",
-            })?,
-        };
-        let host = match get("HOST") {
-            None => DEFAULT_HOST,
-            Some(v) => v.trim().parse().map_err(|_| ConfigError {
-                variable: "HOST",
-                expected: "an IP address such as 0.0.0.0, 127.0.0.1 or ::",
-            })?,
-        };
-        let access_tokens = match lookup("ACCESS_TOKEN") {
-            None => None,
-            Some(v) => AccessTokens::parse(&v).map_err(|expected| ConfigError {
-                variable: "ACCESS_TOKEN",
-                expected,
-            })?,
-        };
-        let seal_keys = match lookup("SEAL_KEYS") {
-            None => None,
-            Some(v) => SealKeys::parse(&v).map_err(|expected| ConfigError {
-                variable: "SEAL_KEYS",
-                expected,
-            })?,
-        };
-        let public_url = match get("PUBLIC_URL") {
-            None => None,
-            Some(v) => Some(parse_public_url(&v).ok_or(ConfigError {
-                variable: "PUBLIC_URL",
-                expected: "an http:// or https:// address such as https://my-2fa.onrender.com",
-            })?),
-        };
-        let number = |name: &'static str,
-                      default: u64,
-                      range: std::ops::RangeInclusive<u64>,
-                      expected: &'static str| {
-            match get(name) {
-                None => Ok(default),
-                Some(v) => v
-                    .trim()
-                    .parse::<u64>()
-                    .ok()
-                    .filter(|n| range.contains(n))
-                    .ok_or(ConfigError {
-                        variable: name,
-                        expected,
-                    }),
-            }
-        };
-        let limits = crate::request::Limits {
-            max_body: number(
-                "MAX_BODY_BYTES",
-                DEFAULT_MAX_BODY_BYTES as u64,
-                256..=1 << 20,
-                "a number of bytes from 256 to 1048576",
-            )? as usize,
-            max_params: number(
-                "MAX_PARAMS",
-                DEFAULT_MAX_PARAMS as u64,
-                8..=10_000,
-                "a number from 8 to 10000",
-            )? as usize,
-            body_timeout: Duration::from_secs(number(
-                "REQUEST_TIMEOUT_SECS",
-                DEFAULT_REQUEST_TIMEOUT_SECS,
-                1..=300,
-                "seconds from 1 to 300",
-            )?),
-            max_concurrent: number(
-                "MAX_CONCURRENT",
-                DEFAULT_MAX_CONCURRENT as u64,
-                1..=100_000,
-                "a number from 1 to 100000",
-            )? as usize,
-        };
-        let serve = crate::ServeLimits {
-            header_timeout: Duration::from_secs(number(
-                "HEADER_TIMEOUT_SECS",
-                DEFAULT_HEADER_TIMEOUT_SECS,
-                1..=3600,
-                "seconds from 1 to 3600",
-            )?),
-            drain_timeout: Duration::from_secs(number(
-                "DRAIN_SECS",
-                DEFAULT_DRAIN_SECS,
-                0..=600,
-                "seconds from 0 to 600",
-            )?),
-        };
+        let env = Env(lookup);
+        let port = env.parsed("PORT", "a TCP port number from 0 to 65535", |v| {
+            v.trim().parse().map(Some).map_err(|_| "")
+        })?;
+        let host = env.parsed(
+            "HOST",
+            "an IP address such as 0.0.0.0, 127.0.0.1 or ::",
+            |v| v.trim().parse().map(Some).map_err(|_| ""),
+        )?;
+        let public_url = env.parsed(
+            "PUBLIC_URL",
+            "an http:// or https:// address such as https://my-2fa.onrender.com",
+            |v| parse_public_url(v).map(Some).ok_or(""),
+        )?;
+        // Tokens and keys: an empty list is "unset", and their parsers say what is wrong.
+        let access_tokens = env.parsed("ACCESS_TOKEN", "", AccessTokens::parse)?;
+        let seal_keys = env.parsed("SEAL_KEYS", "", SealKeys::parse)?;
         Ok(Self {
-            host,
-            port,
+            host: host.unwrap_or(DEFAULT_HOST),
+            port: port.unwrap_or(DEFAULT_PORT),
             access_tokens,
             seal_keys,
             public_url,
-            limits,
-            serve,
+            limits: Limits {
+                max_body: env.number(&MAX_BODY)? as usize,
+                max_params: env.number(&MAX_PARAMS)? as usize,
+                body_timeout: env.seconds(&BODY_SECS)?,
+                max_concurrent: env.number(&MAX_CONCURRENT)? as usize,
+            },
+            serve: ServeLimits {
+                header_timeout: env.seconds(&HEADER_SECS)?,
+                drain_timeout: env.seconds(&DRAIN_SECS)?,
+            },
         })
+    }
+
+    /// The one line logged at start: where, which version, whether tokens and seal keys are
+    /// set (never what they are).
+    pub fn log_start(&self, address: Option<SocketAddr>) {
+        let address = address.map_or_else(|| "?".into(), |a| a.to_string());
+        let access_token = self.access_tokens.is_some();
+        let seal_key = self.seal_keys.as_ref().map(|k| k.sealing_id().to_owned());
+        tracing::info!(%address, version = env!("CARGO_PKG_VERSION"), access_token, seal_key, "yemot-2fa listening");
+    }
+
+    /// The state every handler shares, made from these settings.
+    pub fn into_state(self) -> AppState {
+        AppState::default()
+            .with_tokens(self.access_tokens)
+            .with_seal_keys(self.seal_keys)
+            .with_public_url(self.public_url)
+            .with_limits(self.limits)
     }
 }
 
@@ -184,7 +211,7 @@ pub struct ConfigError {
     /// The variable's name.
     pub variable: &'static str,
     /// What it should hold.
-    pub expected: &'static str,
+    pub expected: std::borrow::Cow<'static, str>,
 }
 
 #[cfg(test)]
@@ -271,8 +298,8 @@ mod tests {
     #[test]
     fn limits_have_defaults_and_bounds() {
         let config = from(&[]).unwrap();
-        assert_eq!(config.limits, crate::request::Limits::default());
-        assert_eq!(config.serve, crate::ServeLimits::default());
+        assert_eq!(config.limits, Limits::default());
+        assert_eq!(config.serve, ServeLimits::default());
         let config = from(&[
             ("MAX_BODY_BYTES", "4096"),
             ("HEADER_TIMEOUT_SECS", "5"),

@@ -1,21 +1,23 @@
-//! Every way a request can fail, and how each is told: a short spoken message for a phone caller
-//! (always HTTP 200, since any other status makes Yemot play M1607 "no answer from API server"),
-//! or a 4xx/5xx with `{"error": "<stable_code>", "message": "…"}` for a JSON client.
+//! Every way a request can fail, with its stable machine-readable code: the one error type the
+//! call flow and the HTTP layer share. Each layer below has its own small error (a bad key, a
+//! bad token, a bad field list), and each converts into a variant here.
+//!
+//! How an error is told is not decided here: `http::respond` gives a JSON client a status and
+//! `{"error": "<code>", "message": "…"}`, and a phone caller a spoken sentence from
+//! `call::texts`, always with HTTP 200.
 //!
 //! No variant carries input: messages are fixed texts, so a secret cannot reach a reply or a log
 //! through an error.
 
-use axum::Json;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use serde::Serialize;
-
-use crate::otpauth::UriError;
-use crate::request::Format;
-use crate::seal::SealError;
-use crate::secret::SecretError;
-use crate::totp::ParamError;
-use crate::yemot::{self, Lang};
+use crate::otp::account::{AccountError, InvalidAllow, InvalidPin, KeyOrOption};
+use crate::otp::clock::ClockError;
+use crate::otp::code::ParamError;
+use crate::otp::enroll::EnrollError;
+use crate::otp::otpauth::UriError;
+use crate::otp::seal::SealError;
+use crate::otp::secret::SecretError;
+use crate::otp::verify::InvalidCode;
+use crate::yemot::{FieldsError, InvalidFolder};
 
 /// A failed request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -23,18 +25,12 @@ pub enum Error {
     /// 400 `missing_secret`: no `secret` parameter.
     #[error("no secret was given: send secret=<base32 key or otpauth:// URI>")]
     MissingSecret,
-    /// 400 `invalid_secret`, `secret_too_short` or `secret_too_long`.
+    /// 400: the account cannot be used: `invalid_secret`, `secret_too_short`,
+    /// `secret_too_long` (the key), `invalid_uri`, `unsupported_uri_type` (the `otpauth://`
+    /// link), `invalid_digits`, `invalid_period`, `invalid_algorithm` or `invalid_kind` (an
+    /// option).
     #[error(transparent)]
-    Secret(#[from] SecretError),
-    /// 400 `invalid_uri` or `unsupported_uri_type`; a bad key inside maps like [`Error::Secret`].
-    #[error(transparent)]
-    Uri(#[from] UriError),
-    /// 400 `invalid_digits`, `invalid_period` or `invalid_algorithm`.
-    #[error(transparent)]
-    Param(#[from] ParamError),
-    /// 400 `invalid_kind`: `kind` is not `totp` or `steam`.
-    #[error("kind must be totp or steam")]
-    Kind,
+    Account(#[from] AccountError),
     /// 400 `invalid_pin`: the extension's `pin` is not 4 to 12 digits.
     #[error("pin must be 4 to 12 digits")]
     Pin,
@@ -78,7 +74,7 @@ pub enum Error {
     /// 400 `invalid_sealed` (a token this server cannot open, whatever the reason) or
     /// 503 `no_seal_key` (the server has no `SEAL_KEYS`).
     #[error(transparent)]
-    Sealed(SealError),
+    Sealed(#[from] SealError),
     /// 403 `pin_required`: a sealed secret with a PIN, asked for without the right `pin`.
     #[error("this sealed secret has a PIN: send it as pin")]
     PinRequired,
@@ -121,15 +117,15 @@ impl Error {
     /// One of each kind of error (each distinct `code()`), for docs and exhaustive tests.
     pub const ALL: &'static [Error] = &[
         Self::MissingSecret,
-        Self::Secret(SecretError::NotBase32),
-        Self::Secret(SecretError::TooShort),
-        Self::Secret(SecretError::TooLong),
-        Self::Uri(UriError::Malformed),
-        Self::Uri(UriError::UnsupportedType),
-        Self::Param(ParamError::Digits),
-        Self::Param(ParamError::Period),
-        Self::Param(ParamError::Algorithm),
-        Self::Kind,
+        Self::Account(AccountError::Secret(SecretError::NotBase32)),
+        Self::Account(AccountError::Secret(SecretError::TooShort)),
+        Self::Account(AccountError::Secret(SecretError::TooLong)),
+        Self::Account(AccountError::Uri(UriError::Malformed)),
+        Self::Account(AccountError::Uri(UriError::UnsupportedType)),
+        Self::Account(AccountError::Param(ParamError::Digits)),
+        Self::Account(AccountError::Param(ParamError::Period)),
+        Self::Account(AccountError::Param(ParamError::Algorithm)),
+        Self::Account(AccountError::Kind),
         Self::Pin,
         Self::Allow,
         Self::Then,
@@ -163,20 +159,18 @@ impl Error {
     pub fn code(&self) -> &'static str {
         match self {
             Self::MissingSecret => "missing_secret",
-            Self::Secret(e) | Self::Uri(UriError::Secret(e)) => match e {
-                SecretError::Empty => "missing_secret",
-                SecretError::NotBase32 => "invalid_secret",
-                SecretError::TooShort => "secret_too_short",
-                SecretError::TooLong => "secret_too_long",
+            Self::Account(e) => match e.key_or_option() {
+                KeyOrOption::Key(SecretError::Empty) => "missing_secret",
+                KeyOrOption::Key(SecretError::NotBase32) => "invalid_secret",
+                KeyOrOption::Key(SecretError::TooShort) => "secret_too_short",
+                KeyOrOption::Key(SecretError::TooLong) => "secret_too_long",
+                KeyOrOption::Option(ParamError::Digits) => "invalid_digits",
+                KeyOrOption::Option(ParamError::Period) => "invalid_period",
+                KeyOrOption::Option(ParamError::Algorithm) => "invalid_algorithm",
+                KeyOrOption::Kind => "invalid_kind",
+                KeyOrOption::Uri(UriError::UnsupportedType) => "unsupported_uri_type",
+                KeyOrOption::Uri(_) => "invalid_uri",
             },
-            Self::Uri(UriError::Param(e)) | Self::Param(e) => match e {
-                ParamError::Digits => "invalid_digits",
-                ParamError::Period => "invalid_period",
-                ParamError::Algorithm => "invalid_algorithm",
-            },
-            Self::Uri(UriError::UnsupportedType) => "unsupported_uri_type",
-            Self::Uri(UriError::MissingSecret | UriError::Malformed) => "invalid_uri",
-            Self::Kind => "invalid_kind",
             Self::Pin => "invalid_pin",
             Self::Allow => "invalid_allow",
             Self::Then => "invalid_then",
@@ -207,22 +201,6 @@ impl Error {
         }
     }
 
-    /// The HTTP status a JSON client gets.
-    pub fn status(&self) -> StatusCode {
-        match self {
-            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::Unauthorized => StatusCode::UNAUTHORIZED,
-            Self::PinRequired | Self::PhoneOnly => StatusCode::FORBIDDEN,
-            Self::Sealed(SealError::NoKeys) | Self::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
-            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::NotFound => StatusCode::NOT_FOUND,
-            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Timeout => StatusCode::REQUEST_TIMEOUT,
-            Self::Clock | Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-            _ => StatusCode::BAD_REQUEST,
-        }
-    }
-
     /// Whether this is our fault rather than the sender's: only these are logged. Shedding
     /// load and lacking a seal key are states, not faults.
     pub fn is_server_fault(&self) -> bool {
@@ -230,65 +208,63 @@ impl Error {
     }
 }
 
-/// An error together with the language it must be told in.
-#[derive(Debug)]
-pub struct Failure {
-    /// What went wrong.
-    pub error: Error,
-    /// Whom to tell.
-    pub format: Format,
-    /// The voice, for a phone.
-    pub lang: Lang,
-}
-
-impl Failure {
-    /// Pairs an error with the format of the request it answers (a phone hears Hebrew).
-    pub fn new(error: Error, format: Format) -> Self {
-        Self {
-            error,
-            format,
-            lang: Lang::He,
-        }
-    }
-
-    /// The same failure, spoken in `lang` to a phone.
-    pub fn in_lang(self, lang: Lang) -> Self {
-        Self { lang, ..self }
-    }
-}
-
-/// The JSON error body.
-#[derive(Serialize)]
-struct ErrorBody {
-    error: &'static str,
-    message: String,
-}
-
-impl IntoResponse for Failure {
-    fn into_response(self) -> Response {
-        if self.error.is_server_fault() {
-            // The error text is fixed; nothing of the request is logged.
-            tracing::error!(
-                error = self.error.code(),
-                "request failed on the server side"
-            );
-        }
-        match self.format {
-            Format::Phone => yemot::Reply::error(self.error, self.lang).into_response(),
-            Format::Json => {
-                let body = ErrorBody {
-                    error: self.error.code(),
-                    message: self.error.to_string(),
-                };
-                let mut response = (self.error.status(), Json(body)).into_response();
-                if self.error == Error::Unauthorized {
-                    response
-                        .headers_mut()
-                        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-                }
-                response
+/// Each error of the account's parts is an account error: `SecretError::TooShort.into()`.
+macro_rules! account_part {
+    ($($part:ty),*) => {$(
+        impl From<$part> for Error {
+            fn from(error: $part) -> Self {
+                Self::Account(error.into())
             }
         }
+    )*};
+}
+account_part!(SecretError, UriError, ParamError);
+
+impl From<FieldsError> for Error {
+    fn from(error: FieldsError) -> Self {
+        match error {
+            FieldsError::TooMany => Self::TooManyParams,
+            FieldsError::InvalidJson => Self::InvalidJson,
+        }
+    }
+}
+
+impl From<EnrollError> for Error {
+    fn from(error: EnrollError) -> Self {
+        match error {
+            EnrollError::Label => Self::Label,
+            EnrollError::Internal => Self::Internal,
+        }
+    }
+}
+
+impl From<InvalidPin> for Error {
+    fn from(_: InvalidPin) -> Self {
+        Self::Pin
+    }
+}
+
+impl From<InvalidAllow> for Error {
+    fn from(_: InvalidAllow) -> Self {
+        Self::Allow
+    }
+}
+
+impl From<InvalidFolder> for Error {
+    fn from(_: InvalidFolder) -> Self {
+        Self::Then
+    }
+}
+
+impl From<InvalidCode> for Error {
+    fn from(_: InvalidCode) -> Self {
+        Self::InvalidCode
+    }
+}
+
+impl From<ClockError> for Error {
+    fn from(_: ClockError) -> Self {
+        Self::Clock
     }
 }
 
@@ -307,46 +283,31 @@ mod tests {
     }
 
     #[test]
-    fn codes_are_stable_and_statuses_match() {
+    fn codes_are_stable() {
         let cases = [
-            (Error::MissingSecret, "missing_secret", 400),
-            (Error::Secret(SecretError::Empty), "missing_secret", 400),
-            (Error::Secret(SecretError::NotBase32), "invalid_secret", 400),
+            (Error::MissingSecret, "missing_secret"),
+            (SecretError::Empty.into(), "missing_secret"),
+            (SecretError::NotBase32.into(), "invalid_secret"),
+            (SecretError::TooShort.into(), "secret_too_short"),
             (
-                Error::Secret(SecretError::TooShort),
-                "secret_too_short",
-                400,
-            ),
-            (
-                Error::Uri(UriError::Secret(SecretError::TooLong)),
+                UriError::Secret(SecretError::TooLong).into(),
                 "secret_too_long",
-                400,
             ),
-            (
-                Error::Uri(UriError::Param(ParamError::Digits)),
-                "invalid_digits",
-                400,
-            ),
-            (Error::Param(ParamError::Period), "invalid_period", 400),
-            (
-                Error::Param(ParamError::Algorithm),
-                "invalid_algorithm",
-                400,
-            ),
-            (Error::Uri(UriError::Malformed), "invalid_uri", 400),
-            (
-                Error::Uri(UriError::UnsupportedType),
-                "unsupported_uri_type",
-                400,
-            ),
-            (Error::PayloadTooLarge, "payload_too_large", 413),
-            (Error::NotFound, "not_found", 404),
-            (Error::MethodNotAllowed, "method_not_allowed", 405),
-            (Error::Clock, "clock_error", 500),
+            (UriError::Param(ParamError::Digits).into(), "invalid_digits"),
+            (ParamError::Period.into(), "invalid_period"),
+            (ParamError::Algorithm.into(), "invalid_algorithm"),
+            (UriError::Malformed.into(), "invalid_uri"),
+            (UriError::UnsupportedType.into(), "unsupported_uri_type"),
+            (Error::PayloadTooLarge, "payload_too_large"),
+            (Error::NotFound, "not_found"),
+            (Error::MethodNotAllowed, "method_not_allowed"),
+            (Error::Clock, "clock_error"),
+            (AccountError::Kind.into(), "invalid_kind"),
+            (UriError::MissingSecret.into(), "invalid_uri"),
+            (FieldsError::TooMany.into(), "too_many_parameters"),
         ];
-        for (error, code, status) in cases {
+        for (error, code) in cases {
             assert_eq!(error.code(), code);
-            assert_eq!(error.status().as_u16(), status, "{code}");
         }
     }
 }

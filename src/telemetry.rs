@@ -1,11 +1,7 @@
 //! Logging. Startup and server faults only: no request contents, query strings or bodies at any
-//! level, because every Yemot request carries a secret.
-//!
-//! tower-http's default span records the full URI, query string included, so requests get our
-//! own span: method and matched route, then status and latency when the response is sent.
+//! level, because every Yemot request carries a secret. (The optional per-request line, method,
+//! route, status and latency, is the HTTP layer's own span.)
 
-use axum::extract::{MatchedPath, Request};
-use tracing::Span;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
@@ -14,13 +10,19 @@ use tracing_subscriber::util::SubscriberInitExt;
 /// The filter when `RUST_LOG` is unset: startup lines and faults.
 pub const DEFAULT_FILTER: &str = "info";
 
-/// The span of one request: method and route template (`/api/2fa`), never the URI.
-pub fn make_span(req: &Request) -> Span {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("unmatched", MatchedPath::as_str);
-    tracing::debug_span!("request", method = %req.method(), route)
+/// The server's logging: `RUST_LOG` (or [`DEFAULT_FILTER`]) to standard output, colours on a
+/// terminal, panics reported by location only.
+///
+/// # Errors
+///
+/// A message for a bad `RUST_LOG`, or when logging is already initialised.
+pub fn init_from_env() -> Result<(), String> {
+    let filter = filter_from_env()?;
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    init(filter, std::io::stdout, ansi)
+        .map_err(|_| "logging could not be initialised".to_owned())?;
+    quiet_panics();
+    Ok(())
 }
 
 /// Reads `RUST_LOG` (or [`DEFAULT_FILTER`]).

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
-use yemot_2fa::seal::SealKeys;
+use yemot_2fa::otp::SealKeys;
 use yemot_2fa::{AppState, ServeLimits, app, serve};
 
 const CHROMIUM: &str = "/usr/bin/chromium";

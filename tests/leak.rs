@@ -11,7 +11,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tower::ServiceExt;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
-use yemot_2fa::{AppState, app, clock::Clock, telemetry};
+use yemot_2fa::{AppState, app, otp::Clock, telemetry};
 
 /// A valid base32 key that cannot occur by chance in a log (16 letters, 80 bits).
 const SENTINEL: &str = "SENTINELSECRETQQ";
@@ -167,12 +167,12 @@ async fn nothing_secret_is_logged_or_echoed_at_trace_level() {
         let body = response.into_body().collect().await.unwrap().to_bytes();
         assert!(!String::from_utf8_lossy(&body).contains(SENTINEL));
     }
-    let narrow = app(AppState::with_clock(Clock::manual(T)).with_limits(
-        yemot_2fa::request::Limits {
+    let narrow = app(
+        AppState::with_clock(Clock::manual(T)).with_limits(yemot_2fa::http::Limits {
             max_concurrent: 1,
             ..Default::default()
-        },
-    ));
+        }),
+    );
     let (hold, held) = tokio::sync::mpsc::channel::<Result<axum::body::Bytes, std::io::Error>>(1);
     let mut held = held;
     let stream = futures_util::stream::poll_fn(move |cx| held.poll_recv(cx));
@@ -204,7 +204,7 @@ async fn nothing_secret_is_logged_or_echoed_at_trace_level() {
     holder.await.unwrap().unwrap();
 
     // With ACCESS_TOKEN set: wrong tokens in every place a token can go, and the right one.
-    let tokens = yemot_2fa::auth::AccessTokens::parse(TOKEN).unwrap();
+    let tokens = yemot_2fa::http::AccessTokens::parse(TOKEN).unwrap();
     let gated = app(AppState::with_clock(Clock::manual(T)).with_tokens(tokens));
     for req in [
         Request::post("/api/2fa")
@@ -283,7 +283,7 @@ async fn nothing_secret_is_logged_or_echoed_at_trace_level() {
                 "unreachable"
             }),
         )
-        .layer(yemot_2fa::guard::GuardLayer::new(8));
+        .layer(yemot_2fa::http::guard::GuardLayer::new(8));
     let phone = boom
         .clone()
         .oneshot(Request::get("/boom").body(Body::empty()).unwrap())

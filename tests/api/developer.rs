@@ -5,9 +5,10 @@ use std::collections::BTreeSet;
 
 use axum::body::Body;
 use axum::http::{Request, header};
-use yemot_2fa::auth::AccessTokens;
 use yemot_2fa::error::Error;
-use yemot_2fa::{AppState, ROUTES, app, clock::Clock};
+use yemot_2fa::http::AccessTokens;
+use yemot_2fa::http::Route;
+use yemot_2fa::{AppState, ROUTES, app, otp::Clock};
 
 use crate::helpers::*;
 
@@ -293,7 +294,7 @@ async fn openapi_describes_every_route_and_error_code() {
     }
     let routed: BTreeSet<(String, String)> = ROUTES
         .iter()
-        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .map(|route| (route.method.to_string(), route.path.to_string()))
         .collect();
     assert_eq!(
         described, routed,
@@ -301,10 +302,10 @@ async fn openapi_describes_every_route_and_error_code() {
     );
 
     // Each listed route exists in the router: not a 404 or 405.
-    for (method, path) in ROUTES {
+    for &Route { method, path, .. } in ROUTES {
         let req = Request::builder()
-            .method(*method)
-            .uri(*path)
+            .method(method)
+            .uri(path)
             .header(header::ACCEPT, "application/json")
             .body(Body::empty())
             .unwrap();

@@ -6,7 +6,7 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
-use yemot_2fa::{AppState, app, clock::Clock};
+use yemot_2fa::{AppState, app, otp::Clock};
 
 /// The RFC 6238 SHA1 seed, ASCII `12345678901234567890`, in base32.
 pub const RFC_SHA1: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";

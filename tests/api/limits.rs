@@ -4,8 +4,8 @@
 use axum::body::{Body, Bytes};
 use axum::http::{Request, header};
 use proptest::prelude::*;
-use yemot_2fa::request::Limits;
-use yemot_2fa::{AppState, app, clock::Clock};
+use yemot_2fa::http::Limits;
+use yemot_2fa::{AppState, app, otp::Clock};
 
 use crate::helpers::*;
 
@@ -373,8 +373,8 @@ fn check_one(
 }
 
 fn router_for_props() -> axum::Router {
-    let keys = yemot_2fa::seal::SealKeys::parse("k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
-        .unwrap();
+    let keys =
+        yemot_2fa::otp::SealKeys::parse("k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=").unwrap();
     app(AppState::with_clock(Clock::manual(1_234_567_890)).with_seal_keys(keys))
 }
 

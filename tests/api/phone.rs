@@ -3,7 +3,7 @@
 //! step. Every reply passes the test-side grammar check (`Answer::yemot`).
 
 use axum::Router;
-use yemot_2fa::{AppState, app, clock::Clock};
+use yemot_2fa::{AppState, app, otp::Clock};
 
 use crate::helpers::*;
 

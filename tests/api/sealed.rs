@@ -6,8 +6,8 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, header};
 use proptest::prelude::*;
-use yemot_2fa::seal::SealKeys;
-use yemot_2fa::{AppState, app, clock::Clock};
+use yemot_2fa::otp::SealKeys;
+use yemot_2fa::{AppState, app, otp::Clock};
 
 use crate::helpers::*;
 

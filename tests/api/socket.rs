@@ -7,7 +7,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use yemot_2fa::{AppState, app, clock::Clock, serve};
+use yemot_2fa::{AppState, app, otp::Clock, serve};
 
 use crate::helpers::*;
 

@@ -3,8 +3,9 @@
 //! Websites show the same key in many shapes: Google in lower case, in groups of four separated
 //! by spaces; GitHub and Microsoft as 16 characters (80 bits); password-manager exports with `=`
 //! padding; people retype it with hyphens. totp-rs' own decoder rejects most of these and accepts
-//! garbage lengths, so we decode here with a lenient data-encoding specification and hand
-//! totp-rs raw bytes (see `shared/totp-reference.md` §1.3 and §2).
+//! garbage lengths (lower case, spaces and padding refused; `A` and `ABC` accepted as 0 and 1
+//! bytes), so we decode here with a lenient data-encoding specification and hand totp-rs raw
+//! bytes.
 //!
 //! A [`Secret`] never prints its bytes: its `Debug` says `REDACTED`, it has no `Display`, and the
 //! bytes are wiped from memory when it is dropped (totp-rs' `zeroize` feature).

@@ -3,9 +3,11 @@
 //! forbids and that both languages have every text.
 
 use crate::error::Error;
-use crate::otpauth::UriError;
-use crate::secret::SecretError;
-use crate::totp::ParamError;
+use crate::otp::account::{AccountError, KeyOrOption};
+use crate::otp::code::ParamError;
+use crate::otp::otpauth::UriError;
+use crate::otp::seal::SealError;
+use crate::otp::secret::SecretError;
 
 /// The language the caller hears, from `lang=he` (the default) or `lang=en`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -138,51 +140,49 @@ pub static EN: Texts = Texts {
 pub fn spoken(error: Error, lang: Lang) -> &'static str {
     let (he, en) = match error {
         Error::MissingSecret
-        | Error::Secret(SecretError::Empty)
-        | Error::Uri(UriError::MissingSecret) => (
+        | Error::Account(AccountError::Secret(SecretError::Empty))
+        | Error::Account(AccountError::Uri(UriError::MissingSecret)) => (
             "לא הוגדר מפתח סודי בשלוחה, על מנהל השלוחה להוסיף את המפתח בהגדרות השלוחה",
             "No secret key is set for this extension, the owner must add it to the extension settings",
         ),
-        Error::Secret(SecretError::NotBase32)
-        | Error::Uri(UriError::Secret(SecretError::NotBase32 | SecretError::Empty)) => (
-            "המפתח הסודי שהוגדר בשלוחה שגוי, יש להעתיק אותו שוב מהאתר, מותרות רק אותיות באנגלית וספרות מ 2 עד 7",
-            "The secret key of this extension is wrong, copy it again from the website, only letters and the digits 2 to 7 are allowed",
-        ),
-        Error::Secret(SecretError::TooShort)
-        | Error::Uri(UriError::Secret(SecretError::TooShort)) => (
-            "המפתח הסודי שהוגדר בשלוחה קצר מדי, יש להעתיק את המפתח המלא מהאתר",
-            "The secret key of this extension is too short, copy the whole key from the website",
-        ),
-        Error::Secret(SecretError::TooLong)
-        | Error::Uri(UriError::Secret(SecretError::TooLong)) => (
-            "המפתח הסודי שהוגדר בשלוחה ארוך מדי, יש להעתיק אותו שוב מהאתר",
-            "The secret key of this extension is too long, copy it again from the website",
-        ),
-        Error::Uri(UriError::Malformed) => (
-            "קישור המפתח שהוגדר בשלוחה שגוי, יש להעתיק אותו שוב במלואו",
-            "The key link of this extension is broken, copy the whole link again",
-        ),
-        Error::Uri(UriError::UnsupportedType) => (
-            "סוג המפתח שהוגדר בשלוחה אינו נתמך, נתמכים רק קודים מתחלפים לפי זמן",
-            "This kind of key is not supported, only time based codes are",
-        ),
-        Error::Param(ParamError::Digits) | Error::Uri(UriError::Param(ParamError::Digits)) => (
-            "מספר הספרות שהוגדר בשלוחה שגוי, יש להגדיר 6, 7 או 8 ספרות",
-            "The number of digits set for this extension is wrong, set 6, 7 or 8",
-        ),
-        Error::Param(ParamError::Period) | Error::Uri(UriError::Param(ParamError::Period)) => (
-            "זמן התחלפות הקוד שהוגדר בשלוחה שגוי, יש להגדיר מספר שניות בין 1 ל 300",
-            "The code period set for this extension is wrong, set a number of seconds from 1 to 300",
-        ),
-        Error::Param(ParamError::Algorithm)
-        | Error::Uri(UriError::Param(ParamError::Algorithm)) => (
-            "סוג האלגוריתם שהוגדר בשלוחה שגוי, יש להגדיר SHA1, SHA256 או SHA512",
-            "The algorithm set for this extension is wrong, set SHA1, SHA256 or SHA512",
-        ),
-        Error::Kind => (
-            "סוג הקוד שהוגדר בשלוחה שגוי, יש להגדיר totp או steam",
-            "The code kind set for this extension is wrong, set totp or steam",
-        ),
+        Error::Account(e) => match e.key_or_option() {
+            KeyOrOption::Key(SecretError::NotBase32 | SecretError::Empty) => (
+                "המפתח הסודי שהוגדר בשלוחה שגוי, יש להעתיק אותו שוב מהאתר, מותרות רק אותיות באנגלית וספרות מ 2 עד 7",
+                "The secret key of this extension is wrong, copy it again from the website, only letters and the digits 2 to 7 are allowed",
+            ),
+            KeyOrOption::Key(SecretError::TooShort) => (
+                "המפתח הסודי שהוגדר בשלוחה קצר מדי, יש להעתיק את המפתח המלא מהאתר",
+                "The secret key of this extension is too short, copy the whole key from the website",
+            ),
+            KeyOrOption::Key(SecretError::TooLong) => (
+                "המפתח הסודי שהוגדר בשלוחה ארוך מדי, יש להעתיק אותו שוב מהאתר",
+                "The secret key of this extension is too long, copy it again from the website",
+            ),
+            KeyOrOption::Uri(UriError::UnsupportedType) => (
+                "סוג המפתח שהוגדר בשלוחה אינו נתמך, נתמכים רק קודים מתחלפים לפי זמן",
+                "This kind of key is not supported, only time based codes are",
+            ),
+            KeyOrOption::Uri(_) => (
+                "קישור המפתח שהוגדר בשלוחה שגוי, יש להעתיק אותו שוב במלואו",
+                "The key link of this extension is broken, copy the whole link again",
+            ),
+            KeyOrOption::Option(ParamError::Digits) => (
+                "מספר הספרות שהוגדר בשלוחה שגוי, יש להגדיר 6, 7 או 8 ספרות",
+                "The number of digits set for this extension is wrong, set 6, 7 or 8",
+            ),
+            KeyOrOption::Option(ParamError::Period) => (
+                "זמן התחלפות הקוד שהוגדר בשלוחה שגוי, יש להגדיר מספר שניות בין 1 ל 300",
+                "The code period set for this extension is wrong, set a number of seconds from 1 to 300",
+            ),
+            KeyOrOption::Option(ParamError::Algorithm) => (
+                "סוג האלגוריתם שהוגדר בשלוחה שגוי, יש להגדיר SHA1, SHA256 או SHA512",
+                "The algorithm set for this extension is wrong, set SHA1, SHA256 or SHA512",
+            ),
+            KeyOrOption::Kind => (
+                "סוג הקוד שהוגדר בשלוחה שגוי, יש להגדיר totp או steam",
+                "The code kind set for this extension is wrong, set totp or steam",
+            ),
+        },
         Error::Pin => (
             "הקוד האישי שהוגדר בשלוחה שגוי, יש להגדיר בין 4 ל 12 ספרות",
             "The PIN set for this extension is wrong, set 4 to 12 digits",
@@ -204,11 +204,11 @@ pub fn spoken(error: Error, lang: Lang) -> &'static str {
             "The warning seconds set for this extension are wrong, set a number from 0 to 60",
         ),
         Error::InvalidCode => ("הקוד שהוקש אינו תקין", "The code you entered is not valid"),
-        Error::Sealed(crate::seal::SealError::Invalid) => (
+        Error::Sealed(SealError::Invalid) => (
             "המפתח החתום שהוגדר בשלוחה אינו תקין, יש להעתיק אותו שוב במלואו",
             "The sealed key of this extension is not valid, copy it again in full",
         ),
-        Error::Sealed(crate::seal::SealError::NoKeys) => (
+        Error::Sealed(SealError::NoKeys) => (
             "השרת אינו מוגדר לפתיחת מפתחות חתומים, נא לפנות למנהל השרת",
             "The server has no seal key, please contact the server owner",
         ),
@@ -260,7 +260,7 @@ pub fn spoken(error: Error, lang: Lang) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::yemot::is_clean_text;
+    use crate::yemot::speak::is_clean_text;
 
     fn all(t: &Texts) -> [&'static str; 20] {
         [

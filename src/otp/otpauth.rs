@@ -3,7 +3,6 @@
 //! We parse these ourselves instead of with totp-rs' `from_url`: that one refuses what real sites
 //! issue (lower-case and 80-bit Microsoft keys, a label issuer that differs from `issuer=`, padded
 //! secrets) and its unchecked variant accepts values that later panic (`period=0`, `digits=10`).
-//! See `shared/totp-reference.md` §1.5 and §5.
 //!
 //! # Format
 //!
@@ -16,8 +15,8 @@
 
 use percent_encoding::percent_decode_str;
 
-use crate::secret::{Secret, SecretError};
-use crate::totp::{Algorithm, ParamError, Params};
+use super::code::{Algorithm, ParamError, Params};
+use super::secret::{Secret, SecretError};
 
 /// The longest URI we look at, in bytes: a 128-byte key plus a long label and issuer.
 pub const MAX_URI_TEXT: usize = 2048;

@@ -8,7 +8,7 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
-use crate::secret::Secret;
+use super::secret::Secret;
 
 /// The HMAC behind the code. RFC 6238 allows the first three; SHA1 is what nearly every site
 /// uses. Steam Guard is HMAC-SHA1 too, but writes the code as 5 characters of its own alphabet.
@@ -137,11 +137,7 @@ impl Params {
     ///
     /// [`ParamError::Digits`] unless it is a whole number in [`MIN_DIGITS`]..=[`MAX_DIGITS`].
     pub fn parse_digits(text: &str) -> Result<u8, ParamError> {
-        text.trim()
-            .parse::<u8>()
-            .ok()
-            .filter(|d| (MIN_DIGITS..=MAX_DIGITS).contains(d))
-            .ok_or(ParamError::Digits)
+        crate::bounded::parse(text, MIN_DIGITS..=MAX_DIGITS).ok_or(ParamError::Digits)
     }
 
     /// Parses a period in seconds given as text.
@@ -150,11 +146,7 @@ impl Params {
     ///
     /// [`ParamError::Period`] unless it is a whole number in [`MIN_PERIOD`]..=[`MAX_PERIOD`].
     pub fn parse_period(text: &str) -> Result<u64, ParamError> {
-        text.trim()
-            .parse::<u64>()
-            .ok()
-            .filter(|p| (MIN_PERIOD..=MAX_PERIOD).contains(p))
-            .ok_or(ParamError::Period)
+        crate::bounded::parse(text, MIN_PERIOD..=MAX_PERIOD).ok_or(ParamError::Period)
     }
 }
 
@@ -314,7 +306,7 @@ mod tests {
 
     #[test]
     fn steam_codes_match_pyotp_contrib_steam() {
-        // totp-reference.md §1.6: RFC SHA1 seed, cross-checked with pyotp's contrib.Steam.
+        // The RFC 6238 SHA1 seed, cross-checked with pyotp 2.12's contrib.Steam.
         let secret = Secret::from_bytes(b"12345678901234567890").unwrap();
         for (time, want) in [
             (59, "PV9M4"),

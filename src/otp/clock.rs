@@ -58,12 +58,6 @@ impl Clock {
 #[error("the system clock reads before 1970")]
 pub struct ClockError;
 
-impl From<ClockError> for crate::error::Error {
-    fn from(_: ClockError) -> Self {
-        Self::Clock
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

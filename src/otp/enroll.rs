@@ -7,8 +7,7 @@ use qrcode::{Color, EcLevel, QrCode};
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use crate::error::Error;
-use crate::totp::{Algorithm, DEFAULT_DIGITS, DEFAULT_PERIOD, Params};
+use super::code::{Algorithm, DEFAULT_DIGITS, DEFAULT_PERIOD, Params};
 
 /// Random bytes in a new secret by default: 160 bits, the HMAC-SHA1 output size RFC 4226 advises.
 pub const DEFAULT_BYTES: usize = 20;
@@ -45,31 +44,31 @@ impl Default for Request {
     }
 }
 
+/// Why no secret was made. Fixed texts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum EnrollError {
+    /// An issuer or account name with a colon, a control character, or too long.
+    #[error("issuer and account must be at most 100 characters, without a colon")]
+    Label,
+    /// The operating system gave no random bytes, or the QR code could not be drawn: a fault
+    /// of the server, not of the request.
+    #[error("the secret could not be made")]
+    Internal,
+}
+
 /// Checks an issuer or account name: the Key URI format forbids a colon in either.
 ///
 /// # Errors
 ///
-/// [`Error::Label`] for a colon, a control character or more than [`MAX_LABEL`] characters.
-pub fn parse_label(text: &str) -> Result<String, Error> {
+/// [`EnrollError::Label`] for a colon, a control character or more than [`MAX_LABEL`]
+/// characters.
+pub fn parse_label(text: &str) -> Result<String, EnrollError> {
     let text = text.trim();
     if text.chars().count() > MAX_LABEL || text.contains(':') || text.chars().any(char::is_control)
     {
-        return Err(Error::Label);
+        return Err(EnrollError::Label);
     }
     Ok(text.to_owned())
-}
-
-/// Parses `bytes`.
-///
-/// # Errors
-///
-/// [`Error::Bytes`] unless it is a whole number from [`MIN_BYTES`] to [`MAX_BYTES`].
-pub fn parse_bytes(text: &str) -> Result<usize, Error> {
-    text.trim()
-        .parse()
-        .ok()
-        .filter(|b| (MIN_BYTES..=MAX_BYTES).contains(b))
-        .ok_or(Error::Bytes)
 }
 
 /// A new secret, ready to show to a person.
@@ -108,11 +107,11 @@ impl std::fmt::Debug for Enrollment {
 ///
 /// # Errors
 ///
-/// [`Error::Internal`] if the OS has no randomness to give (logged by the caller as a fault),
-/// or if a QR code cannot hold the URI (not possible within the bounds above).
-pub fn enroll(request: &Request) -> Result<Enrollment, Error> {
+/// [`EnrollError::Internal`] if the OS has no randomness to give (logged by the caller as a
+/// fault), or if a QR code cannot hold the URI.
+pub fn enroll(request: &Request) -> Result<Enrollment, EnrollError> {
     let mut bytes = Zeroizing::new(vec![0u8; request.bytes]);
-    getrandom::fill(&mut bytes).map_err(|_| Error::Internal)?;
+    getrandom::fill(&mut bytes).map_err(|_| EnrollError::Internal)?;
     let secret = data_encoding::BASE32_NOPAD.encode(&bytes);
     let secret_grouped = secret
         .as_bytes()
@@ -122,7 +121,7 @@ pub fn enroll(request: &Request) -> Result<Enrollment, Error> {
         .join(" ");
     let uri = key_uri(&secret, request);
     let qr = QrCode::with_error_correction_level(uri.as_bytes(), EcLevel::M)
-        .map_err(|_| Error::Internal)?;
+        .map_err(|_| EnrollError::Internal)?;
     Ok(Enrollment {
         qr_svg: qr
             .render::<qrcode::render::svg::Color<'_>>()
@@ -177,7 +176,7 @@ const SCALE: usize = 8;
 const QUIET: usize = 4;
 
 /// Draws `qr` as an 8-bit greyscale PNG and wraps it in a `data:` URI.
-fn png_data_uri(qr: &QrCode) -> Result<String, Error> {
+fn png_data_uri(qr: &QrCode) -> Result<String, EnrollError> {
     let modules = qr.width();
     let colors = qr.to_colors();
     let side = (modules + 2 * QUIET) * SCALE;
@@ -190,16 +189,16 @@ fn png_data_uri(qr: &QrCode) -> Result<String, Error> {
             }
         }
     }
-    let side = u32::try_from(side).map_err(|_| Error::Internal)?;
+    let side = u32::try_from(side).map_err(|_| EnrollError::Internal)?;
     let mut png = Vec::new();
     let mut encoder = png::Encoder::new(&mut png, side, side);
     encoder.set_color(png::ColorType::Grayscale);
     encoder.set_depth(png::BitDepth::Eight);
-    let mut writer = encoder.write_header().map_err(|_| Error::Internal)?;
+    let mut writer = encoder.write_header().map_err(|_| EnrollError::Internal)?;
     writer
         .write_image_data(&pixels)
-        .map_err(|_| Error::Internal)?;
-    writer.finish().map_err(|_| Error::Internal)?;
+        .map_err(|_| EnrollError::Internal)?;
+    writer.finish().map_err(|_| EnrollError::Internal)?;
     Ok(format!(
         "data:image/png;base64,{}",
         data_encoding::BASE64.encode(&png)
@@ -231,13 +230,9 @@ mod tests {
     }
 
     #[test]
-    fn labels_and_sizes_are_checked() {
+    fn labels_are_checked() {
         assert_eq!(parse_label(" Bank "), Ok("Bank".into()));
-        assert_eq!(parse_label("a:b"), Err(Error::Label));
-        assert_eq!(parse_label(&"x".repeat(101)), Err(Error::Label));
-        assert_eq!(parse_bytes("20"), Ok(20));
-        for bad in ["9", "65", "x", ""] {
-            assert_eq!(parse_bytes(bad), Err(Error::Bytes));
-        }
+        assert_eq!(parse_label("a:b"), Err(EnrollError::Label));
+        assert_eq!(parse_label(&"x".repeat(101)), Err(EnrollError::Label));
     }
 }

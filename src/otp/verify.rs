@@ -5,9 +5,8 @@
 use serde::Serialize;
 use subtle::ConstantTimeEq;
 
-use crate::error::Error;
-use crate::secret::Secret;
-use crate::totp::{self, Params};
+use super::code::{Generator, Params};
+use super::secret::Secret;
 
 /// Steps accepted on each side of the current one when `window` is not given: RFC 6238's
 /// recommended network-delay allowance, and what Google, Authelia and Twilio accept.
@@ -30,15 +29,20 @@ pub struct Verdict {
     pub drift: Option<i64>,
 }
 
+/// A typed code that cannot be a code of these settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("code must be the digits of the code (spaces, #, * and - are ignored)")]
+pub struct InvalidCode;
+
 /// Strips what phone keypads and people add (spaces, `-`, `#`, `*`) and checks the shape:
 /// `digits` ASCII digits, or 5 Steam characters (any case).
 ///
 /// # Errors
 ///
-/// [`Error::InvalidCode`] for anything else.
-pub fn normalize_code(text: &str, params: &Params) -> Result<String, Error> {
+/// [`InvalidCode`] for anything else.
+pub fn normalize_code(text: &str, params: &Params) -> Result<String, InvalidCode> {
     if text.len() > MAX_CODE_TEXT {
-        return Err(Error::InvalidCode);
+        return Err(InvalidCode);
     }
     let code: String = text
         .chars()
@@ -53,7 +57,7 @@ pub fn normalize_code(text: &str, params: &Params) -> Result<String, Error> {
     if shape_ok && code.len() == usize::from(params.digits) {
         Ok(code)
     } else {
-        Err(Error::InvalidCode)
+        Err(InvalidCode)
     }
 }
 
@@ -71,7 +75,7 @@ pub fn verify(
     let current = now / params.period;
     let first = current.saturating_sub(window);
     let last = current.saturating_add(window);
-    let generator = totp::Generator::new(secret, params);
+    let generator = Generator::new(secret, params);
     let mut best: Option<u64> = None;
     for step in first..=last {
         let Some(time) = step.checked_mul(params.period) else {
@@ -98,28 +102,6 @@ pub fn verify(
     }
 }
 
-/// Parses `window`.
-///
-/// # Errors
-///
-/// [`Error::Window`] unless it is a whole number from 0 to [`MAX_WINDOW`].
-pub fn parse_window(text: &str) -> Result<u64, Error> {
-    text.trim()
-        .parse()
-        .ok()
-        .filter(|w| *w <= MAX_WINDOW)
-        .ok_or(Error::Window)
-}
-
-/// Parses `after_step`.
-///
-/// # Errors
-///
-/// [`Error::AfterStep`] unless it is a whole number.
-pub fn parse_after_step(text: &str) -> Result<u64, Error> {
-    text.trim().parse().map_err(|_| Error::AfterStep)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,7 +112,7 @@ mod tests {
         assert_eq!(normalize_code(" 123 456#", &p).as_deref(), Ok("123456"));
         assert_eq!(normalize_code("*123-456", &p).as_deref(), Ok("123456"));
         for bad in ["12345", "1234567", "12345a", "", "١٢٣٤٥٦"] {
-            assert_eq!(normalize_code(bad, &p), Err(Error::InvalidCode), "{bad}");
+            assert_eq!(normalize_code(bad, &p), Err(InvalidCode), "{bad}");
         }
         assert_eq!(
             normalize_code("pv9m4", &Params::STEAM).as_deref(),

@@ -7,8 +7,9 @@ use axum::response::{IntoResponse, Response};
 use futures_util::FutureExt as _;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::error::{Error, Failure};
-use crate::request::Format;
+use super::extract::Format;
+use super::respond::Failure;
+use crate::error::Error;
 
 /// The last line of defence, around every route. A panic is answered in the sender's language
 /// (a spoken apology for a phone, since any non-200 makes Yemot play M1607) instead of a bare
@@ -64,7 +65,7 @@ where
     }
 
     fn call(&mut self, req: Request) -> Self::Future {
-        let format = Format::of(req.headers());
+        let format = Format::guess(req.headers());
         let Ok(permit) = self.permits.clone().try_acquire_owned() else {
             return GuardFuture::Refused {
                 error: Error::Overloaded,

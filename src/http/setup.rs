@@ -8,13 +8,13 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use crate::AppState;
+use super::{AppState, public_base};
 
-const INDEX: &str = include_str!("../assets/index.html");
-const APP_JS: &str = include_str!("../assets/app.js");
-const STYLE: &str = include_str!("../assets/style.css");
+const INDEX: &str = include_str!("../../assets/index.html");
+const APP_JS: &str = include_str!("../../assets/app.js");
+const STYLE: &str = include_str!("../../assets/style.css");
 /// jsQR 1.4.0 (Apache-2.0), vendored unmodified: see `assets/vendor/README.md`.
-const JSQR: &str = include_str!("../assets/vendor/jsQR.js");
+const JSQR: &str = include_str!("../../assets/vendor/jsQR.js");
 
 /// Only this origin, for scripts, styles, fetches and images (`data:`/`blob:` for the QR
 /// screenshot read in the browser); no frames, no forms posted anywhere, no plugins.
@@ -76,7 +76,7 @@ pub async fn info(State(state): State<AppState>, headers: HeaderMap) -> Response
         access_token: bool,
     }
     let mut response = axum::Json(Info {
-        public_url: crate::routes::public_base(&state, &headers),
+        public_url: public_base(&state, &headers),
         sealing: state.seal_keys.is_some(),
         access_token: state.tokens.is_some(),
     })

@@ -1,0 +1,96 @@
+//! The endpoints made for developers: `POST /api/verify` checks a typed code, `POST /api/secret`
+//! makes a new one. Both answer JSON unless Yemot itself asks.
+
+use axum::Json;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+
+use super::AppState;
+use super::extract::{Api, Developers, Format};
+use super::respond::Failure;
+use crate::bounded;
+use crate::call::accounts;
+use crate::error::Error;
+use crate::otp::code::{Algorithm, ParamError, Params};
+use crate::otp::enroll;
+use crate::otp::verify::{self, DEFAULT_WINDOW, MAX_WINDOW};
+use crate::yemot::{Messages, Reply};
+
+/// `POST /api/verify`: whether `code` is a current code of the account.
+pub async fn verify(
+    State(state): State<AppState>,
+    request: Api<Developers>,
+) -> Result<Response, Failure> {
+    let fields = &request.fields;
+    let fail = |error: Error| request.fail(error);
+    // Verifying needs no PIN or caller check: whoever asks already holds the code.
+    let entry = accounts::single(fields, state.seal_keys.as_deref()).map_err(fail)?;
+    let params = entry.account.params;
+    let code = verify::normalize_code(fields.get("code").unwrap_or(""), &params)
+        .map_err(|e| fail(e.into()))?;
+    let window = match fields.get_non_empty("window") {
+        None => DEFAULT_WINDOW,
+        Some(w) => bounded::parse(w, 0..=MAX_WINDOW).ok_or(fail(Error::Window))?,
+    };
+    let after_step = fields
+        .get_non_empty("after_step")
+        .map(|a| bounded::parse(a, 0..=u64::MAX).ok_or(fail(Error::AfterStep)))
+        .transpose()?;
+    let now = state.clock.now().map_err(|e| fail(e.into()))?;
+    let verdict = verify::verify(
+        &entry.account.secret,
+        &params,
+        &code,
+        now,
+        window,
+        after_step,
+    );
+    Ok(match request.format {
+        Format::Json => Json(verdict).into_response(),
+        Format::Phone => {
+            let texts = request.lang.texts();
+            let mut messages = Messages::new();
+            messages.text(if verdict.valid {
+                texts.code_valid
+            } else {
+                texts.code_invalid
+            });
+            Reply::say_then_hangup(&messages).into_response()
+        }
+    })
+}
+
+/// `POST /api/secret`: a new random secret, its URI and QR code. Nothing is stored.
+pub async fn secret(request: Api<Developers>) -> Result<Response, Failure> {
+    let fields = &request.fields;
+    let fail = |error: Error| request.fail(error);
+    if request.format == Format::Phone {
+        return Err(fail(Error::NotForPhone));
+    }
+    let mut wanted = enroll::Request::default();
+    if let Some(bytes) = fields.get_non_empty("bytes") {
+        wanted.bytes = bounded::parse(bytes, enroll::MIN_BYTES..=enroll::MAX_BYTES)
+            .ok_or(fail(Error::Bytes))?;
+    }
+    if let Some(digits) = fields.get_non_empty("digits") {
+        wanted.params.digits = Params::parse_digits(digits).map_err(|e| fail(e.into()))?;
+    }
+    if let Some(algorithm) = fields.get_non_empty("algorithm") {
+        let algorithm: Algorithm = algorithm.parse().map_err(|e: ParamError| fail(e.into()))?;
+        if algorithm.is_steam() {
+            return Err(fail(ParamError::Algorithm.into()));
+        }
+        wanted.params.algorithm = algorithm;
+    }
+    if let Some(period) = fields.get_non_empty("period") {
+        wanted.params.period = Params::parse_period(period).map_err(|e| fail(e.into()))?;
+    }
+    if let Some(issuer) = fields.get_non_empty("issuer") {
+        wanted.issuer = Some(enroll::parse_label(issuer).map_err(|e| fail(e.into()))?);
+    }
+    if let Some(account) = fields.get_non_empty("account") {
+        wanted.account = enroll::parse_label(account).map_err(|e| fail(e.into()))?;
+    }
+    let enrollment = enroll::enroll(&wanted).map_err(|e| fail(e.into()))?;
+    Ok(Json(enrollment).into_response())
+}

@@ -1,0 +1,309 @@
+//! The edge: an HTTP request becomes the fields the layers below read, with the language its
+//! answer must be in. Every `/api/*` handler shares this preamble through one extractor, [`Api`]:
+//! the body is read within its bounds, query and body become [`Fields`], the answer format is
+//! picked once, the access token is checked, and Yemot's hang-up notice is answered at once.
+//!
+//! axum's own `Form<Struct>` would fail on Yemot's repeated names and its rejections quote the
+//! input; here nothing of the request reaches an error.
+
+use std::marker::PhantomData;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequest, Request};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+
+use super::AppState;
+use super::respond::Failure;
+use crate::call::{self, Lang};
+use crate::error::Error;
+use crate::yemot::{Fields, Reply};
+
+/// Bounds on one request; every one has an environment override (README, Configuration).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The largest body read, in bytes. A Yemot request with every call parameter and a long
+    /// history is well under 2 KiB; a JSON client sends less.
+    pub max_body: usize,
+    /// The most parameters, query and body together.
+    pub max_params: usize,
+    /// How long the body may take to arrive.
+    pub body_timeout: Duration,
+    /// The most requests in flight at once; past it, new ones are shed with `overloaded`.
+    pub max_concurrent: usize,
+}
+
+impl Limits {
+    /// `MAX_BODY_BYTES` when unset.
+    pub const DEFAULT_MAX_BODY: usize = 16 * 1024;
+    /// `MAX_PARAMS` when unset: a Yemot request with a long history has a few dozen.
+    pub const DEFAULT_MAX_PARAMS: usize = 256;
+    /// `REQUEST_TIMEOUT_SECS` when unset: how long a request body may take to arrive.
+    pub const DEFAULT_BODY_TIMEOUT_SECS: u64 = 10;
+    /// `MAX_CONCURRENT` when unset: requests in flight at once before new ones are shed.
+    pub const DEFAULT_MAX_CONCURRENT: usize = 1024;
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_body: Self::DEFAULT_MAX_BODY,
+            max_params: Self::DEFAULT_MAX_PARAMS,
+            body_timeout: Duration::from_secs(Self::DEFAULT_BODY_TIMEOUT_SECS),
+            max_concurrent: Self::DEFAULT_MAX_CONCURRENT,
+        }
+    }
+}
+
+/// Which language the answer must be in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Yemot's plain-text command language (`id_list_message=…`).
+    Phone,
+    /// JSON.
+    Json,
+}
+
+impl Format {
+    /// The format of `/api/2fa`, made for phones: JSON only for a JSON body or an `Accept` that
+    /// names JSON. Yemot sends no `Accept` header, so anything that is not clearly a JSON client
+    /// is treated as a phone.
+    fn for_phones(headers: &HeaderMap) -> Self {
+        if is_json_body(headers) || accepts_json(headers) {
+            Self::Json
+        } else {
+            Self::Phone
+        }
+    }
+
+    /// The format of an endpoint made for developers: JSON, unless Yemot itself is asking and
+    /// nothing asks for JSON (a phone must never get JSON: it would play M1607).
+    pub fn for_developers(headers: &HeaderMap) -> Self {
+        if Self::for_phones(headers) == Self::Phone && says_yemot(headers) {
+            Self::Phone
+        } else {
+            Self::Json
+        }
+    }
+
+    /// The format of a request none of whose fields are read yet: the guard's refusals.
+    pub fn guess(headers: &HeaderMap) -> Self {
+        Self::for_phones(headers)
+    }
+}
+
+/// Who an endpoint is made for, which decides the answer format when the request does not.
+pub trait Audience {
+    /// The answer format for these headers.
+    fn format(headers: &HeaderMap) -> Format;
+}
+
+/// `/api/2fa`: phones first.
+#[derive(Debug)]
+pub struct Phones;
+
+impl Audience for Phones {
+    fn format(headers: &HeaderMap) -> Format {
+        Format::for_phones(headers)
+    }
+}
+
+/// `/api/verify`, `/api/secret`, `/api/seal`: developers first.
+#[derive(Debug)]
+pub struct Developers;
+
+impl Audience for Developers {
+    fn format(headers: &HeaderMap) -> Format {
+        Format::for_developers(headers)
+    }
+}
+
+/// One `/api/*` request, read and admitted.
+pub struct Api<A> {
+    /// Query and body.
+    pub fields: Fields,
+    /// The language of the answer.
+    pub format: Format,
+    /// The voice for a spoken answer (`lang`, else Hebrew).
+    pub lang: Lang,
+    audience: PhantomData<A>,
+}
+
+impl<A> Api<A> {
+    /// Wraps `error` as this request must be told it.
+    pub fn fail(&self, error: impl Into<Error>) -> Failure {
+        Failure::new(error.into(), self.format).in_lang(self.lang)
+    }
+}
+
+// The fields hold secrets: only their count is shown.
+impl<A> std::fmt::Debug for Api<A> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Api")
+            .field("fields", &self.fields)
+            .field("format", &self.format)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a request never reached its handler.
+#[derive(Debug)]
+pub enum Refusal {
+    /// Yemot's hang-up notice, sent after the caller has gone: answered empty, nothing computed.
+    Hangup,
+    /// Anything else, told in the request's format.
+    Failed(Failure),
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Hangup => Reply::hangup_ack().into_response(),
+            Self::Failed(failure) => failure.into_response(),
+        }
+    }
+}
+
+impl<A: Audience + Send> FromRequest<AppState> for Api<A> {
+    type Rejection = Refusal;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let format = A::format(req.headers());
+        let fail = |error: Error| Refusal::Failed(Failure::new(error, format));
+        if is_multipart(req.headers()) {
+            return Err(fail(Error::UnsupportedMediaType));
+        }
+        let json = is_json_body(req.headers());
+        let bearer = bearer_token(req.headers());
+        let (parts, body) = req.into_parts();
+        let body = read_body(body, &state.limits).await.map_err(fail)?;
+        let fields = Fields::parse(parts.uri.query(), &body, json, state.limits.max_params)
+            .map_err(|e| fail(e.into()))?;
+        if fields.is_hangup() {
+            return Err(Refusal::Hangup);
+        }
+        let lang = call::lang_of(&fields);
+        if let Some(tokens) = &state.tokens {
+            let presented = fields
+                .get("token")
+                .filter(|t| !t.trim().is_empty())
+                .or(bearer.as_deref());
+            if !tokens.allows(presented) {
+                return Err(Refusal::Failed(
+                    Failure::new(Error::Unauthorized, format).in_lang(lang),
+                ));
+            }
+        }
+        Ok(Self {
+            fields,
+            format,
+            lang,
+            audience: PhantomData,
+        })
+    }
+}
+
+/// The media type of the body (`application/json` of `application/json; charset=utf-8`).
+fn media_type(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    Some(value.split(';').next().unwrap_or("").trim())
+}
+
+fn is_json_body(headers: &HeaderMap) -> bool {
+    media_type(headers).is_some_and(|m| m.eq_ignore_ascii_case("application/json"))
+}
+
+fn is_multipart(headers: &HeaderMap) -> bool {
+    media_type(headers).is_some_and(|m| {
+        m.get(..10)
+            .is_some_and(|p| p.eq_ignore_ascii_case("multipart/"))
+    })
+}
+
+fn accepts_json(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|range| {
+            range
+                .split(';')
+                .next()
+                .is_some_and(|r| r.trim().eq_ignore_ascii_case("application/json"))
+        })
+}
+
+/// Whether the sender says it is Yemot (`User-Agent: yemot-core-api/1.0`). Not proof of
+/// anything, anyone can send it; it only picks the answer language where nothing else does.
+fn says_yemot(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ua| ua.starts_with("yemot"))
+}
+
+fn bearer_token(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_owned())
+}
+
+/// Reads the whole body, within the size and time [`Limits`].
+async fn read_body(body: Body, limits: &Limits) -> Result<Bytes, Error> {
+    use futures_util::FutureExt as _;
+    use http_body::Body as _;
+    if body.is_end_stream() {
+        return Ok(Bytes::new());
+    }
+    let mut read = std::pin::pin!(axum::body::to_bytes(body, limits.max_body));
+    // A small body is usually in hyper's buffer already: take it without arming a timer.
+    let bytes = match read.as_mut().now_or_never() {
+        Some(bytes) => bytes,
+        None => tokio::time::timeout(limits.body_timeout, read)
+            .await
+            .map_err(|_| Error::Timeout)?,
+    };
+    bytes.map_err(|e| {
+        let too_large = std::error::Error::source(&e)
+            .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+        if too_large {
+            Error::PayloadTooLarge
+        } else {
+            Error::BadRequest
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn format_follows_content_type_and_accept() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(Format::for_phones(&headers), Format::Phone);
+        assert_eq!(Format::for_developers(&headers), Format::Json);
+        headers.insert(
+            header::ACCEPT,
+            "text/html, application/json;q=0.9".parse().unwrap(),
+        );
+        assert_eq!(Format::for_phones(&headers), Format::Json);
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::CONTENT_TYPE,
+            "Application/JSON; charset=utf-8".parse().unwrap(),
+        );
+        assert_eq!(Format::for_phones(&headers), Format::Json);
+        headers.insert(
+            header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded".parse().unwrap(),
+        );
+        assert_eq!(Format::for_phones(&headers), Format::Phone);
+        headers.insert(header::USER_AGENT, "yemot-core-api/1.0".parse().unwrap());
+        assert_eq!(Format::for_developers(&headers), Format::Phone);
+    }
+}

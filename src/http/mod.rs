@@ -1,0 +1,237 @@
+//! The HTTP layer, and the only top-level module that names axum, hyper, tower or tower-http.
+//!
+//! [`app`] builds the router from the one route table, [`ROUTES`]; [`serve`] runs it. Each
+//! handler reads "extract → domain → render": [`extract::Api`] turns a request into fields and an
+//! answer format, the call or OTP layer does the work, and [`respond`] tells errors the one way
+//! they are told. A new endpoint is a handler in the file of its group and a row in [`ROUTES`]
+//! (and `openapi.json`, which a test keeps equal to the table).
+
+pub mod auth;
+pub mod developer;
+pub mod extract;
+pub mod guard;
+pub mod meta;
+pub mod phone;
+pub mod respond;
+pub mod seal;
+pub mod serve;
+pub mod setup;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request};
+use axum::http::HeaderMap;
+use axum::routing::{MethodRouter, get, post};
+use tower_http::LatencyUnit;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::{Level, Span};
+
+pub use auth::AccessTokens;
+pub use extract::Limits;
+pub use serve::{ServeLimits, serve, shutdown_signal};
+
+use crate::otp::clock::Clock;
+use crate::otp::seal::SealKeys;
+
+/// What every handler shares.
+#[derive(Debug, Clone, Default)]
+pub struct AppState {
+    /// Where "now" comes from: the system clock, or a test's.
+    pub clock: Clock,
+    /// `ACCESS_TOKEN`: when set, every `/api/*` request must present one of these.
+    pub tokens: Option<Arc<AccessTokens>>,
+    /// `SEAL_KEYS`: the keys that open (and the first that seals) sealed secrets.
+    pub seal_keys: Option<Arc<SealKeys>>,
+    /// `PUBLIC_URL`: this server's address as Yemot reaches it, for ext.ini lines.
+    pub public_url: Option<Arc<str>>,
+    /// Per-request bounds: body size and time, parameters, requests in flight.
+    pub limits: Limits,
+}
+
+impl AppState {
+    /// State reading time from `clock`, with no access token required.
+    pub fn with_clock(clock: Clock) -> Self {
+        Self {
+            clock,
+            ..Self::default()
+        }
+    }
+
+    /// The same state with other per-request bounds.
+    pub fn with_limits(self, limits: Limits) -> Self {
+        Self { limits, ..self }
+    }
+
+    /// The same state, opening and sealing with `keys`.
+    pub fn with_seal_keys(self, keys: Option<SealKeys>) -> Self {
+        Self {
+            seal_keys: keys.map(Arc::new),
+            ..self
+        }
+    }
+
+    /// The same state, writing `url` into ext.ini lines.
+    pub fn with_public_url(self, url: Option<String>) -> Self {
+        Self {
+            public_url: url.map(Into::into),
+            ..self
+        }
+    }
+
+    /// The same state, requiring one of `tokens` on every `/api/*` request.
+    pub fn with_tokens(self, tokens: Option<AccessTokens>) -> Self {
+        Self {
+            tokens: tokens.map(Arc::new),
+            ..self
+        }
+    }
+}
+
+/// One row of the route table.
+#[derive(Debug, Clone, Copy)]
+pub struct Route {
+    /// `GET` or `POST`.
+    pub method: &'static str,
+    /// The path, as served and as `openapi.json` lists it.
+    pub path: &'static str,
+    /// Makes the method router that serves it.
+    handler: fn() -> MethodRouter<AppState>,
+}
+
+/// Every route: the router is built from this table, and a test holds `openapi.json` to it.
+pub const ROUTES: &[Route] = &[
+    Route {
+        method: "GET",
+        path: "/api/2fa",
+        handler: || get(phone::two_fa),
+    },
+    Route {
+        method: "POST",
+        path: "/api/2fa",
+        handler: || post(phone::two_fa),
+    },
+    Route {
+        method: "POST",
+        path: "/api/verify",
+        handler: || post(developer::verify),
+    },
+    Route {
+        method: "POST",
+        path: "/api/secret",
+        handler: || post(developer::secret),
+    },
+    Route {
+        method: "POST",
+        path: "/api/seal",
+        handler: || post(seal::seal),
+    },
+    Route {
+        method: "GET",
+        path: "/health",
+        handler: || get(meta::health),
+    },
+    Route {
+        method: "GET",
+        path: "/openapi.json",
+        handler: || get(meta::openapi),
+    },
+    Route {
+        method: "GET",
+        path: "/",
+        handler: || get(setup::index),
+    },
+    Route {
+        method: "GET",
+        path: "/setup.json",
+        handler: || get(setup::info),
+    },
+    Route {
+        method: "GET",
+        path: "/assets/app.js",
+        handler: || get(setup::app_js),
+    },
+    Route {
+        method: "GET",
+        path: "/assets/style.css",
+        handler: || get(setup::style),
+    },
+    Route {
+        method: "GET",
+        path: "/assets/jsQR.js",
+        handler: || get(setup::jsqr),
+    },
+];
+
+/// Builds the whole service: routes, fallbacks and middleware.
+///
+/// Request logging (method, route, status, latency: never contents) costs a clock read and a
+/// span per request, so its layer is added only when the logger in place at this call would
+/// print it (`RUST_LOG=debug` or finer for `tower_http`).
+pub fn app(state: AppState) -> Router {
+    let router = ROUTES
+        .iter()
+        .fold(Router::new(), |router, route| {
+            // Two rows with one path (GET and POST) merge into one method router.
+            router.route(route.path, (route.handler)())
+        })
+        .fallback(meta::not_found)
+        .method_not_allowed_fallback(meta::method_not_allowed)
+        .layer(guard::GuardLayer::new(state.limits.max_concurrent))
+        .with_state(state);
+    if tracing::enabled!(target: "tower_http::trace::on_response", Level::DEBUG) {
+        router.layer(
+            TraceLayer::new_for_http()
+                .make_span_with(make_span)
+                .on_request(())
+                .on_response(
+                    DefaultOnResponse::new()
+                        .level(Level::DEBUG)
+                        .latency_unit(LatencyUnit::Micros),
+                )
+                .on_body_chunk(())
+                .on_eos(())
+                .on_failure(()),
+        )
+    } else {
+        router
+    }
+}
+
+/// The span of one request: method and route template (`/api/2fa`), never the URI, whose query
+/// holds the secret (tower-http's default span records it whole).
+fn make_span(req: &Request) -> Span {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", MatchedPath::as_str);
+    tracing::debug_span!("request", method = %req.method(), route)
+}
+
+/// This server's address as Yemot should call it: `PUBLIC_URL`, else the scheme and host the
+/// request came through (`X-Forwarded-Proto`/`-Host` from a proxy such as Render's, then `Host`).
+pub fn public_base(state: &AppState, headers: &HeaderMap) -> String {
+    if let Some(url) = &state.public_url {
+        return url.to_string();
+    }
+    let first = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    };
+    let scheme = match first("x-forwarded-proto") {
+        Some("https") => "https",
+        _ => "http",
+    };
+    let host = first("x-forwarded-host")
+        .or_else(|| first("host"))
+        .filter(|h| {
+            h.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
+        })
+        .unwrap_or("YOUR-SERVER");
+    format!("{scheme}://{host}")
+}

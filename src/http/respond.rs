@@ -1,0 +1,152 @@
+//! The one place where an error becomes an answer: a status and `{"error": "<code>",
+//! "message": "…"}` for a JSON client, or a short spoken sentence with HTTP 200 for a phone
+//! (any other status makes Yemot play M1607 "no answer from API server"). Server faults are
+//! logged here, with their code only; a sender's mistakes are not logged at all.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use super::extract::Format;
+use crate::call::{self, Lang};
+use crate::error::Error;
+use crate::otp::seal::SealError;
+use crate::yemot::Reply;
+
+/// The HTTP status a JSON client gets for `error`.
+pub fn status(error: &Error) -> StatusCode {
+    match error {
+        Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        Error::Unauthorized => StatusCode::UNAUTHORIZED,
+        Error::PinRequired | Error::PhoneOnly => StatusCode::FORBIDDEN,
+        Error::Sealed(SealError::NoKeys) | Error::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
+        Error::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        Error::NotFound => StatusCode::NOT_FOUND,
+        Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+        Error::Timeout => StatusCode::REQUEST_TIMEOUT,
+        Error::Clock | Error::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::BAD_REQUEST,
+    }
+}
+
+/// An error together with the language it must be told in.
+#[derive(Debug)]
+pub struct Failure {
+    /// What went wrong.
+    pub error: Error,
+    /// Whom to tell.
+    pub format: Format,
+    /// The voice, for a phone.
+    pub lang: Lang,
+}
+
+impl Failure {
+    /// Pairs an error with the format of the request it answers (a phone hears Hebrew).
+    pub fn new(error: Error, format: Format) -> Self {
+        Self {
+            error,
+            format,
+            lang: Lang::He,
+        }
+    }
+
+    /// The same failure, spoken in `lang` to a phone.
+    pub fn in_lang(self, lang: Lang) -> Self {
+        Self { lang, ..self }
+    }
+}
+
+/// The JSON error body.
+#[derive(Serialize)]
+struct ErrorBody {
+    error: &'static str,
+    message: String,
+}
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        if self.error.is_server_fault() {
+            // The error text is fixed; nothing of the request is logged.
+            tracing::error!(
+                error = self.error.code(),
+                "request failed on the server side"
+            );
+        }
+        match self.format {
+            Format::Phone => call::spoken_error(self.error, self.lang).into_response(),
+            Format::Json => {
+                let body = ErrorBody {
+                    error: self.error.code(),
+                    message: self.error.to_string(),
+                };
+                let mut response = (status(&self.error), Json(body)).into_response();
+                if self.error == Error::Unauthorized {
+                    response
+                        .headers_mut()
+                        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                }
+                response
+            }
+        }
+    }
+}
+
+impl IntoResponse for Reply {
+    /// Always 200 and `text/plain; charset=utf-8`: any other status makes Yemot play M1607.
+    fn into_response(self) -> Response {
+        (
+            StatusCode::OK,
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            )],
+            self.into_string(),
+        )
+            .into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::otp::code::ParamError;
+    use crate::otp::otpauth::UriError;
+    use crate::otp::secret::SecretError;
+
+    #[test]
+    fn statuses_match_the_documented_ones() {
+        let cases = [
+            (Error::MissingSecret, "missing_secret", 400),
+            (SecretError::Empty.into(), "missing_secret", 400),
+            (SecretError::NotBase32.into(), "invalid_secret", 400),
+            (SecretError::TooShort.into(), "secret_too_short", 400),
+            (
+                UriError::Secret(SecretError::TooLong).into(),
+                "secret_too_long",
+                400,
+            ),
+            (
+                UriError::Param(ParamError::Digits).into(),
+                "invalid_digits",
+                400,
+            ),
+            (ParamError::Period.into(), "invalid_period", 400),
+            (ParamError::Algorithm.into(), "invalid_algorithm", 400),
+            (UriError::Malformed.into(), "invalid_uri", 400),
+            (
+                UriError::UnsupportedType.into(),
+                "unsupported_uri_type",
+                400,
+            ),
+            (Error::PayloadTooLarge, "payload_too_large", 413),
+            (Error::NotFound, "not_found", 404),
+            (Error::MethodNotAllowed, "method_not_allowed", 405),
+            (Error::Clock, "clock_error", 500),
+        ];
+        for (error, code, want) in cases {
+            assert_eq!(error.code(), code);
+            assert_eq!(status(&error).as_u16(), want, "{code}");
+        }
+    }
+}

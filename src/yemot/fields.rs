@@ -1,0 +1,296 @@
+//! The fields of a request: what Yemot (or a developer) sent, from the query string and the body,
+//! as one list of name/value pairs in the order sent.
+//!
+//! Yemot sends a GET with a query string by default and a form-encoded POST with
+//! `api_url_post=yes`; it re-sends every value collected so far, so names repeat and the *last*
+//! one is current. A struct deserializer would fail on such duplicates (and its errors quote the
+//! input), so the pairs are kept raw and each layer above reads and checks the few it needs.
+//!
+//! All names and values are decoded into one string, back to back, and each pair is a pair of
+//! ranges into it: one allocation for the text and one for the list, whatever the count.
+
+use std::fmt;
+use std::ops::Range;
+
+/// Why a request's fields could not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum FieldsError {
+    /// More pairs than the server allows.
+    #[error("too many parameters")]
+    TooMany,
+    /// A JSON body that is not one flat object of strings, numbers and booleans.
+    #[error("the JSON body must be one object with string or number values")]
+    InvalidJson,
+}
+
+/// All fields of one request, query first, then body, in the order sent.
+#[derive(Default)]
+pub struct Fields {
+    text: String,
+    pairs: Vec<(Range<u32>, Range<u32>)>,
+}
+
+impl Fields {
+    /// Reads a query string (if any) and a body: form-encoded, or a JSON object when `json`.
+    ///
+    /// # Errors
+    ///
+    /// [`FieldsError::TooMany`] past `max_pairs`, [`FieldsError::InvalidJson`] for a JSON body
+    /// that is not one flat object.
+    pub fn parse(
+        query: Option<&str>,
+        body: &[u8],
+        json: bool,
+        max_pairs: usize,
+    ) -> Result<Self, FieldsError> {
+        let mut fields = Self {
+            text: String::with_capacity(query.map_or(0, str::len) + body.len()),
+            pairs: Vec::with_capacity(16),
+        };
+        if let Some(query) = query {
+            fields.add_query(query);
+        }
+        if json {
+            fields.add_json(body)?;
+        } else {
+            fields.add_form(body);
+        }
+        if fields.pairs.len() > max_pairs {
+            return Err(FieldsError::TooMany);
+        }
+        Ok(fields)
+    }
+
+    /// Reads form-encoded bytes alone, without a bound: for tests and tools.
+    pub fn from_form(body: &[u8]) -> Self {
+        let mut fields = Self::default();
+        fields.add_form(body);
+        fields
+    }
+
+    fn push(&mut self, name: &str, value: &str) {
+        let span = |text: &mut String, s: &str| {
+            let start = text.len() as u32;
+            text.push_str(s);
+            start..text.len() as u32
+        };
+        let name = span(&mut self.text, name);
+        let value = span(&mut self.text, value);
+        self.pairs.push((name, value));
+    }
+
+    /// Adds `application/x-www-form-urlencoded` pairs. Never fails: invalid UTF-8 and stray
+    /// percent signs are decoded lossily, and the layers above refuse what makes no sense.
+    fn add_form(&mut self, bytes: &[u8]) {
+        for (name, value) in form_urlencoded::parse(bytes) {
+            self.push(&name, &value);
+        }
+    }
+
+    /// Adds a query string's pairs. A raw `?` inside it separates pairs like `&`: when
+    /// `api_link` already holds a query, Yemot appends its own parameters after a second `?`,
+    /// and a value that really holds a `?` arrives percent-encoded.
+    fn add_query(&mut self, query: &str) {
+        if query.contains('?') {
+            self.add_form(query.replace('?', "&").as_bytes());
+        } else {
+            self.add_form(query.as_bytes());
+        }
+    }
+
+    /// Adds a JSON object's members: strings as they are, numbers and booleans as their text,
+    /// `null` as absent.
+    fn add_json(&mut self, bytes: &[u8]) -> Result<(), FieldsError> {
+        use serde_json::Value;
+        let object: serde_json::Map<String, Value> =
+            serde_json::from_slice(bytes).map_err(|_| FieldsError::InvalidJson)?;
+        for (name, value) in object {
+            match value {
+                Value::String(s) => self.push(&name, &s),
+                Value::Number(n) => self.push(&name, &n.to_string()),
+                Value::Bool(b) => self.push(&name, if b { "true" } else { "false" }),
+                Value::Null => {}
+                Value::Array(_) | Value::Object(_) => return Err(FieldsError::InvalidJson),
+            }
+        }
+        Ok(())
+    }
+
+    fn str_at(&self, range: &Range<u32>) -> &str {
+        &self.text[range.start as usize..range.end as usize]
+    }
+
+    /// Every pair, in the order sent.
+    pub fn pairs(&self) -> impl DoubleEndedIterator<Item = (&str, &str)> {
+        self.pairs
+            .iter()
+            .map(|(name, value)| (self.str_at(name), self.str_at(value)))
+    }
+
+    /// How many pairs there are.
+    pub fn len(&self) -> usize {
+        self.pairs.len()
+    }
+
+    /// Whether nothing was sent.
+    pub fn is_empty(&self) -> bool {
+        self.pairs.is_empty()
+    }
+
+    /// The last value sent under `name`: Yemot re-sends collected values, so the last is current.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.get_suffixed(name, "")
+    }
+
+    /// Like [`get`](Self::get), but an empty or blank value counts as absent: an ext.ini line
+    /// `api_add_1=digits=` means "not set", not "invalid".
+    pub fn get_non_empty(&self, name: &str) -> Option<&str> {
+        self.get(name).filter(|v| !v.trim().is_empty())
+    }
+
+    /// The last value of the field named `name` followed by `suffix` (`secret` + `_2`,
+    /// `rep` + `3`), without building the name.
+    pub fn get_suffixed(&self, name: &str, suffix: &str) -> Option<&str> {
+        self.pairs()
+            .rev()
+            .find(|(k, _)| k.strip_prefix(name) == Some(suffix))
+            .map(|(_, v)| v)
+    }
+
+    /// Like [`get_suffixed`](Self::get_suffixed), an empty or blank value counting as absent.
+    pub fn get_suffixed_non_empty(&self, name: &str, suffix: &str) -> Option<&str> {
+        self.get_suffixed(name, suffix)
+            .filter(|v| !v.trim().is_empty())
+    }
+
+    /// Whether any field's name starts with `prefix`.
+    pub fn has_name_starting_with(&self, prefix: &str) -> bool {
+        self.pairs().any(|(k, _)| k.starts_with(prefix))
+    }
+
+    /// The largest `n` in 1..=`max` for which `name{n}` was sent, with its last value: the
+    /// latest round of a question asked under fresh names (`rep1`, `rep2`, …).
+    pub fn latest_round(&self, name: &str, max: u32) -> Option<(u32, &str)> {
+        let mut latest: Option<(u32, &str)> = None;
+        for (key, value) in self.pairs() {
+            let Some(n) = key.strip_prefix(name).and_then(|n| n.parse::<u32>().ok()) else {
+                continue;
+            };
+            // `parse` accepts `+1` and `01`; only the names we ask under count.
+            let canonical = key.len() == name.len() + digit_count(n);
+            if canonical && (1..=max).contains(&n) && latest.is_none_or(|(m, _)| n >= m) {
+                latest = Some((n, value));
+            }
+        }
+        latest
+    }
+
+    /// Whether this is Yemot's hang-up notice, sent after the caller has gone.
+    pub fn is_hangup(&self) -> bool {
+        self.get("hangup")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("yes"))
+    }
+
+    /// The caller's number as Yemot reports it (`ApiPhone`). Anyone can send this field: it
+    /// identifies a phone caller, never an HTTP client.
+    pub fn caller(&self) -> Option<&str> {
+        self.get("ApiPhone")
+    }
+}
+
+fn digit_count(n: u32) -> usize {
+    n.checked_ilog10().map_or(1, |l| l as usize + 1)
+}
+
+// A custom Debug: the values hold secrets, PINs and the caller's number.
+impl fmt::Debug for Fields {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Fields")
+            .field("count", &self.pairs.len())
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(text: &str) -> Fields {
+        Fields::from_form(text.as_bytes())
+    }
+
+    #[test]
+    fn last_repeated_key_wins_and_blank_counts_as_absent() {
+        let fields = form("rep=1&secret=A&rep=2&digits=+&ApiPhone=050");
+        assert_eq!(fields.get("rep"), Some("2"));
+        assert_eq!(fields.get("digits"), Some(" "));
+        assert_eq!(fields.get_non_empty("digits"), None);
+        assert_eq!(fields.get("missing"), None);
+        assert_eq!(fields.caller(), Some("050"));
+    }
+
+    #[test]
+    fn suffixed_names_and_rounds_need_no_allocation() {
+        let fields = form("secret_2=a&rep1=1&rep2=1&rep02=x&rep+3=y&rep10=z&rep2=None&secret=b");
+        assert_eq!(fields.get_suffixed("secret", "_2"), Some("a"));
+        assert_eq!(fields.get_suffixed("secret", ""), Some("b"));
+        assert_eq!(fields.get_suffixed("secret", "_3"), None);
+        assert_eq!(fields.latest_round("rep", 5), Some((2, "None")));
+        assert_eq!(fields.latest_round("rep", 10), Some((10, "z")));
+        assert_eq!(fields.latest_round("pin", 3), None);
+    }
+
+    #[test]
+    fn a_second_question_mark_separates_pairs() {
+        let fields = Fields::parse(
+            Some("secret=JBSWY3DPEHPK3PXP?ApiCallId=abc&ApiPhone=050"),
+            b"",
+            false,
+            10,
+        )
+        .unwrap();
+        let pairs: Vec<_> = fields.pairs().collect();
+        assert_eq!(pairs[0], ("secret", "JBSWY3DPEHPK3PXP"));
+        assert_eq!(pairs[1], ("ApiCallId", "abc"));
+    }
+
+    #[test]
+    fn invalid_utf8_and_stray_percents_do_not_fail() {
+        assert_eq!(Fields::from_form(b"a=%ff%fe&b=100%&c=\xff").len(), 3);
+    }
+
+    #[test]
+    fn json_values_become_text() {
+        let fields = Fields::parse(
+            None,
+            br#"{"secret":"X","digits":8,"hangup":null,"x":true}"#,
+            true,
+            10,
+        )
+        .unwrap();
+        let mut pairs: Vec<_> = fields.pairs().collect();
+        pairs.sort_unstable();
+        assert_eq!(pairs, [("digits", "8"), ("secret", "X"), ("x", "true")]);
+        for bad in [&b"[1,2]"[..], br#"{"a":{"b":1}}"#, b"secret=X"] {
+            assert_eq!(
+                Fields::parse(None, bad, true, 10).unwrap_err(),
+                FieldsError::InvalidJson
+            );
+        }
+    }
+
+    #[test]
+    fn query_then_body_within_the_bound() {
+        let fields = Fields::parse(Some("digits=7&secret=A"), b"digits=8", false, 3).unwrap();
+        assert_eq!(
+            fields.get("digits"),
+            Some("8"),
+            "the body comes last and wins"
+        );
+        assert_eq!(
+            Fields::parse(Some("a=1&b=2"), b"c=3&d=4", false, 3).unwrap_err(),
+            FieldsError::TooMany
+        );
+        assert_eq!(format!("{fields:?}"), "Fields { count: 3, .. }");
+    }
+}

@@ -1,0 +1,346 @@
+//! Replies: the plain-text commands a `type=api` extension speaks.
+//!
+//! # Format
+//!
+//! ```text
+//! id_list_message=t-הקוד הוא.d-123.d-456.t-אני חוזר.d-123.d-456&go_to_folder=hangup
+//! ```
+//!
+//! A reply is `command=value` pairs joined by `&`; only `id_list_message` (and music on hold)
+//! may be followed by another command. A message list is `type-data` items joined by `.`:
+//! `t-` is text to speech, `d-` reads digits one by one, so a code's leading zeros survive.
+//! Inside `t-` text, `.` and `-` are documented as forbidden, `&` and `=` are structural, and
+//! every Yemot library also strips `"`, `'` and `|`: [`Messages::text`] cleans every text
+//! through [`super::speak`].
+
+use super::speak::{is_clean_text, sanitize_text};
+
+/// A message list under construction (`t-….d-…`).
+pub struct Messages {
+    list: String,
+}
+
+impl Default for Messages {
+    fn default() -> Self {
+        // Room for a code read twice with its prompts, so the list rarely grows.
+        Self {
+            list: String::with_capacity(160),
+        }
+    }
+}
+
+impl Messages {
+    /// An empty list.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn item(&mut self, prefix: &str, data: &str) -> &mut Self {
+        if !self.list.is_empty() {
+            self.list.push('.');
+        }
+        self.list.push_str(prefix);
+        self.list.push_str(data);
+        self
+    }
+
+    /// Adds a text-to-speech item. Text that is not clean is sanitized; text that is empty
+    /// after that adds nothing (an empty `t-` item breaks the reply).
+    pub fn text(&mut self, text: &str) -> &mut Self {
+        if is_clean_text(text) {
+            self.item("t-", text)
+        } else {
+            let clean = sanitize_text(text);
+            if !clean.is_empty() {
+                self.item("t-", &clean);
+            }
+            self
+        }
+    }
+
+    /// Adds a digits item, read one digit at a time. `digits` must be ASCII digits.
+    pub fn digits(&mut self, digits: &str) -> &mut Self {
+        debug_assert!(!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()));
+        self.item("d-", digits)
+    }
+
+    /// Adds a number item, read as a quantity ("twenty-three").
+    pub fn number(&mut self, n: u64) -> &mut Self {
+        let mut buffer = itoa::Buffer::new();
+        self.item("n-", buffer.format(n))
+    }
+
+    /// Adds a code. Digits go in two groups with a pause between them (6 as 3+3, 7 as 3+4,
+    /// 8 as 4+4); a Steam code is read one character at a time, letters with `a-`.
+    pub fn code(&mut self, code: &str) -> &mut Self {
+        if code.bytes().all(|b| b.is_ascii_digit()) {
+            let (first, second) = code.split_at(code.len() / 2);
+            return self.digits(first).digits(second);
+        }
+        for c in code.chars() {
+            let mut buffer = [0u8; 4];
+            let one = c.to_ascii_lowercase().encode_utf8(&mut buffer);
+            if c.is_ascii_digit() {
+                self.item("d-", one);
+            } else if c.is_ascii_alphabetic() {
+                self.item("a-", one);
+            }
+        }
+        self
+    }
+
+    /// The list as text.
+    pub fn as_str(&self) -> &str {
+        &self.list
+    }
+}
+
+/// A `go_to_folder` target that is neither `hangup` nor a folder path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("then must be hangup or a folder path such as /1/2")]
+pub struct InvalidFolder;
+
+/// Where the caller goes at the end: `go_to_folder=hangup` (the default) or a folder path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Folder(String);
+
+impl Default for Folder {
+    fn default() -> Self {
+        Self::HANGUP
+    }
+}
+
+impl Folder {
+    /// Hang up.
+    pub const HANGUP: Self = Self(String::new());
+
+    /// Parses `hangup` or a Yemot folder path: `/1/2` from the root, `3` below this extension,
+    /// `.`, `..`, `../2` relative (Yemot's `go_to_folder` path syntax).
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidFolder`] for anything else, so nothing structural reaches the reply.
+    pub fn parse(text: &str) -> Result<Self, InvalidFolder> {
+        let text = text.trim();
+        if text.eq_ignore_ascii_case("hangup") {
+            return Ok(Self::HANGUP);
+        }
+        if text.len() <= 100 && is_folder_path(text) {
+            Ok(Self(text.to_owned()))
+        } else {
+            Err(InvalidFolder)
+        }
+    }
+
+    fn as_command(&self) -> &str {
+        if self.0.is_empty() { "hangup" } else { &self.0 }
+    }
+}
+
+/// `/`, `.`, `/a/b`, `a/b`, `../a`, `../../a`, `..`: names of letters, digits and `_`.
+fn is_folder_path(text: &str) -> bool {
+    let name_ok = |part: &str| {
+        !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    };
+    if text == "/" || text == "." {
+        return true;
+    }
+    if let Some(absolute) = text.strip_prefix('/') {
+        return absolute.split('/').all(name_ok);
+    }
+    let mut seen_name = false;
+    for part in text.split('/') {
+        if part == ".." && !seen_name {
+            continue;
+        }
+        if !name_ok(part) {
+            return false;
+        }
+        seen_name = true;
+    }
+    true
+}
+
+/// The options of a `read` command that collects keys (tap mode): fields 1 to 15 of Yemot's
+/// `read`, of which these are the ones that vary.
+#[derive(Debug, Clone)]
+pub struct Read<'a> {
+    /// Field 1: the parameter name the value comes back under. Must be new in this call.
+    pub name: &'a str,
+    /// Field 3: most keys.
+    pub max: u8,
+    /// Field 4: fewest keys.
+    pub min: u8,
+    /// Field 5: seconds to wait.
+    pub wait: u8,
+    /// Field 10: allowed keys, written together (`13`); empty for any.
+    pub allowed: &'a str,
+    /// Fields 12–13: on no input, continue with the value `None` instead of asking again.
+    pub allow_empty: bool,
+}
+
+/// A complete answer to Yemot. `Debug` shows its length only: the body may speak a code.
+pub struct Reply {
+    body: String,
+}
+
+impl std::fmt::Debug for Reply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Reply({} bytes)", self.body.len())
+    }
+}
+
+impl Reply {
+    /// Plays `messages`, then hangs up. Ending explicitly keeps the caller from being sent "one
+    /// level back" (Yemot's default after a message with nothing after it), a place the owner
+    /// may not have thought about.
+    pub fn say_then_hangup(messages: &Messages) -> Self {
+        Self::say_then(messages, &Folder::HANGUP)
+    }
+
+    /// Plays `messages`, then goes to `folder`.
+    pub fn say_then(messages: &Messages, folder: &Folder) -> Self {
+        let mut body = String::with_capacity(messages.as_str().len() + 40);
+        body.push_str("id_list_message=");
+        body.push_str(messages.as_str());
+        body.push_str("&go_to_folder=");
+        body.push_str(folder.as_command());
+        Self { body }
+    }
+
+    /// Plays `messages` and collects keys; Yemot then calls again with everything so far plus
+    /// `name=<keys>`. Every field is written out (an empty `wait` hangs up at once, BAIT saw),
+    /// the keys are not played back (field 6 `No`) and no confirmation is asked (field 15).
+    pub fn read(messages: &Messages, read: &Read<'_>) -> Self {
+        use std::fmt::Write as _;
+        let mut body = String::with_capacity(messages.as_str().len() + 80);
+        body.push_str("read=");
+        body.push_str(messages.as_str());
+        let (empty_ok, empty_value) = if read.allow_empty {
+            ("Ok", "None")
+        } else {
+            ("", "")
+        };
+        let _ = write!(
+            body,
+            "={},no,{},{},{},No,no,no,,{},1,{},{},,no",
+            read.name, read.max, read.min, read.wait, read.allowed, empty_ok, empty_value
+        );
+        Self { body }
+    }
+
+    /// The answer to a hang-up notice: empty. Nobody is listening, so nothing is computed.
+    pub fn hangup_ack() -> Self {
+        Self {
+            body: String::new(),
+        }
+    }
+
+    /// The reply text.
+    pub fn as_str(&self) -> &str {
+        &self.body
+    }
+
+    /// The reply text, owned: what goes on the wire.
+    pub fn into_string(self) -> String {
+        self.body
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_grouped_for_listening() {
+        for (code, want) in [
+            ("012345", "d-012.d-345"),
+            ("0123456", "d-012.d-3456"),
+            ("01234567", "d-0123.d-4567"),
+        ] {
+            assert_eq!(Messages::new().code(code).as_str(), want);
+        }
+    }
+
+    #[test]
+    fn debug_of_a_reply_does_not_say_the_code() {
+        let mut m = Messages::new();
+        m.code("012345");
+        let shown = format!("{:?}", Reply::say_then_hangup(&m));
+        assert!(
+            !shown.contains("012") && shown.starts_with("Reply("),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn steam_codes_are_spelled() {
+        assert_eq!(
+            Messages::new().code("PV9M4").as_str(),
+            "a-p.a-v.d-9.a-m.d-4"
+        );
+    }
+
+    #[test]
+    fn folders_are_validated() {
+        for ok in [
+            "hangup",
+            "HANGUP",
+            "/",
+            "/1",
+            "/1/2",
+            "3",
+            "..",
+            ".",
+            "../2",
+            "../../2",
+            "/main_menu",
+        ] {
+            assert!(Folder::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "", "/1/", "1//2", "/1&x=y", "a b", "/1.2", "/../1", "1/..x", "./../x/.", "t-x",
+        ] {
+            assert_eq!(Folder::parse(bad), Err(InvalidFolder), "{bad}");
+        }
+        assert_eq!(Folder::parse("hangup").unwrap().as_command(), "hangup");
+        assert_eq!(Folder::parse("/1/2").unwrap().as_command(), "/1/2");
+    }
+
+    #[test]
+    fn read_writes_every_field() {
+        let mut m = Messages::new();
+        m.text("x");
+        let read = Read {
+            name: "rep1",
+            max: 1,
+            min: 1,
+            wait: 7,
+            allowed: "",
+            allow_empty: true,
+        };
+        assert_eq!(
+            Reply::read(&m, &read).as_str(),
+            "read=t-x=rep1,no,1,1,7,No,no,no,,,1,Ok,None,,no"
+        );
+        let read = Read {
+            name: "acct",
+            max: 1,
+            min: 1,
+            wait: 7,
+            allowed: "13",
+            allow_empty: false,
+        };
+        assert_eq!(
+            Reply::read(&m, &read).as_str(),
+            "read=t-x=acct,no,1,1,7,No,no,no,,13,1,,,,no"
+        );
+    }
+
+    #[test]
+    fn unclean_and_empty_texts_are_handled() {
+        let mut m = Messages::new();
+        m.text("a.b").text("..").digits("1");
+        assert_eq!(m.as_str(), "t-a b.d-1");
+    }
+}
