@@ -1,5 +1,5 @@
 //! The setup page in a real headless browser (Debian's chromium driven through chromedriver by
-//! the W3C WebDriver protocol): paste a key and a URI, pick a QR image, compare the code shown
+//! fantoccini): paste a key and a URI, pick a QR image, compare the code shown
 //! with `/api/2fa`, read the ext.ini lines, switch the language, prove that no request left the
 //! origin, and save screenshots under `target/screenshots/`.
 //!
@@ -10,6 +10,8 @@ use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use yemot_2fa::otp::SealKeys;
@@ -35,130 +37,108 @@ fn browser_available() -> bool {
     found
 }
 
-/// A minimal W3C WebDriver client: only the commands this test needs.
-struct Driver {
-    http: reqwest::Client,
-    session: String,
-    process: Child,
+/// A headless Chromium, driven through chromedriver with fantoccini. [`Browser::run`] ends the
+/// WebDriver session and stops chromedriver whatever the test does, a failed assertion included.
+struct Browser {
+    client: Client,
 }
 
-impl Driver {
-    async fn start() -> Self {
+/// Stops chromedriver when dropped, on every path out of a test.
+struct Chromedriver(Child);
+
+impl Drop for Chromedriver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Browser {
+    /// Starts chromedriver and a browser session, runs `test` with it, then always closes the
+    /// session and stops chromedriver before passing on `test`'s panic, if any.
+    async fn run<F, Fut>(test: F)
+    where
+        F: FnOnce(Browser) -> Fut,
+        Fut: std::future::Future<Output = ()>,
+    {
+        use futures_util::FutureExt as _;
         let port = free_port();
-        let process = Command::new(CHROMEDRIVER)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver starts");
-        let http = reqwest::Client::new();
-        let base = format!("http://127.0.0.1:{port}");
-        let capabilities = json!({"capabilities": {"alwaysMatch": {
-            "browserName": "chrome",
-            "goog:chromeOptions": {"binary": CHROMIUM, "args": [
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--window-size=1280,900",
-                format!("--user-data-dir={}", std::env::temp_dir().join(format!("yemot-2fa-chrome-{port}")).display()),
-            ]}
-        }}});
+        let _driver = Chromedriver(
+            Command::new(CHROMEDRIVER)
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("chromedriver starts"),
+        );
+        let profile = std::env::temp_dir().join(format!("yemot-2fa-chrome-{port}"));
+        let options = json!({"binary": CHROMIUM, "args": [
+            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+            "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--window-size=1280,900",
+            format!("--user-data-dir={}", profile.display()),
+        ]});
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert("browserName".into(), json!("chrome"));
+        capabilities.insert("goog:chromeOptions".into(), options);
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
         let deadline = Instant::now() + Duration::from_secs(20);
-        let session = loop {
-            match http
-                .post(format!("{base}/session"))
-                .json(&capabilities)
-                .send()
+        let client = loop {
+            match ClientBuilder::new(connector.clone())
+                .capabilities(capabilities.clone())
+                .connect(&format!("http://127.0.0.1:{port}"))
                 .await
             {
-                Ok(r) => {
-                    let v: Value = r.json().await.unwrap();
-                    break v["value"]["sessionId"]
-                        .as_str()
-                        .unwrap_or_else(|| panic!("no session: {v}"))
-                        .to_owned();
-                }
+                Ok(client) => break client,
                 Err(_) if Instant::now() < deadline => {
                     tokio::time::sleep(Duration::from_millis(100)).await
                 }
                 Err(e) => panic!("chromedriver did not answer: {e}"),
             }
         };
-        Self {
-            http,
-            session: format!("{base}/session/{session}"),
-            process,
+        let outcome = std::panic::AssertUnwindSafe(test(Browser {
+            client: client.clone(),
+        }))
+        .catch_unwind()
+        .await;
+        let _ = client.close().await;
+        let _ = std::fs::remove_dir_all(profile);
+        if let Err(panic) = outcome {
+            std::panic::resume_unwind(panic);
         }
     }
 
-    async fn cmd(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
-        let url = format!("{}{path}", self.session);
-        let request = self.http.request(method, url);
-        let request = if body.is_null() {
-            request
-        } else {
-            request.json(&body)
-        };
-        let v: Value = request.send().await.unwrap().json().await.unwrap();
-        v["value"].clone()
-    }
-
     async fn goto(&self, url: &str) {
-        self.cmd(reqwest::Method::POST, "/url", json!({"url": url}))
-            .await;
+        self.client.goto(url).await.expect("the page loads");
     }
 
-    async fn run(&self, script: &str, args: Value) -> Value {
-        self.cmd(
-            reqwest::Method::POST,
-            "/execute/sync",
-            json!({"script": script, "args": args}),
-        )
-        .await
+    async fn run_js(&self, script: &str, args: Value) -> Value {
+        let args = args.as_array().cloned().unwrap_or_default();
+        self.client
+            .execute(script, args)
+            .await
+            .expect("the script runs")
     }
 
-    async fn element(&self, css: &str) -> String {
-        let v = self
-            .cmd(
-                reqwest::Method::POST,
-                "/element",
-                json!({"using": "css selector", "value": css}),
-            )
-            .await;
-        v.as_object()
-            .and_then(|o| o.values().next())
-            .and_then(Value::as_str)
-            .unwrap_or_else(|| panic!("no {css}: {v}"))
-            .to_owned()
+    async fn element(&self, css: &str) -> Element {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no {css}: {e}"))
     }
 
     async fn type_into(&self, css: &str, text: &str) {
-        let id = self.element(css).await;
-        self.cmd(
-            reqwest::Method::POST,
-            &format!("/element/{id}/clear"),
-            json!({}),
-        )
-        .await;
-        self.cmd(
-            reqwest::Method::POST,
-            &format!("/element/{id}/value"),
-            json!({"text": text}),
-        )
-        .await;
+        let element = self.element(css).await;
+        element.clear().await.expect("cleared");
+        element.send_keys(text).await.expect("typed");
     }
 
     async fn click(&self, css: &str) {
-        let id = self.element(css).await;
-        self.cmd(
-            reqwest::Method::POST,
-            &format!("/element/{id}/click"),
-            json!({}),
-        )
-        .await;
+        self.element(css).await.click().await.expect("clicked");
     }
 
     async fn text(&self, css: &str) -> String {
-        self.run(
+        self.run_js(
             "return document.querySelector(arguments[0]).textContent",
             json!([css]),
         )
@@ -172,7 +152,7 @@ impl Driver {
     async fn wait_for(&self, script: &str, what: &str) -> Value {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            let v = self.run(script, json!([])).await;
+            let v = self.run_js(script, json!([])).await;
             if !(v.is_null() || v == json!(false) || v == json!("")) {
                 return v;
             }
@@ -182,28 +162,15 @@ impl Driver {
     }
 
     async fn screenshot(&self, name: &str, width: u32, height: u32) {
-        self.cmd(
-            reqwest::Method::POST,
-            "/window/rect",
-            json!({"width": width, "height": height}),
-        )
-        .await;
+        self.client
+            .set_window_size(width, height)
+            .await
+            .expect("resized");
         tokio::time::sleep(Duration::from_millis(300)).await;
-        let png = self
-            .cmd(reqwest::Method::GET, "/screenshot", Value::Null)
-            .await;
-        let bytes = data_encoding::BASE64
-            .decode(png.as_str().unwrap().as_bytes())
-            .unwrap();
+        let png = self.client.screenshot().await.expect("a screenshot");
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
         std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join(format!("{name}.png")), bytes).unwrap();
-    }
-
-    async fn quit(mut self) {
-        let _ = self.http.delete(&self.session).send().await;
-        let _ = self.process.kill();
-        let _ = self.process.wait();
+        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
     }
 }
 
@@ -256,11 +223,11 @@ async fn api_code(base: &str, secret: &str) -> (String, u64) {
 
 /// The page comes to show the code the API gives for `secret` (it refreshes after each change,
 /// and at each step: compared again until they agree, for at most 10 s).
-async fn page_code_matches(driver: &Driver, base: &str, secret: &str) {
+async fn page_code_matches(driver: &Browser, base: &str, secret: &str) {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let shown = driver
-            .run(
+            .run_js(
                 "return document.getElementById('code').dataset.code || ''",
                 json!([]),
             )
@@ -284,7 +251,7 @@ async fn the_setup_page_works_in_a_real_browser() {
     }
     let (addr, stop) = start_server(Some(KEY)).await;
     let base = format!("http://{addr}");
-    let driver = Driver::start().await;
+    Browser::run(|driver| async move {
     driver.goto(&format!("{base}/")).await;
     driver
         .wait_for(
@@ -294,7 +261,7 @@ async fn the_setup_page_works_in_a_real_browser() {
         .await;
     assert_eq!(
         driver
-            .run(
+            .run_js(
                 "return [document.documentElement.lang, document.documentElement.dir]",
                 json!([])
             )
@@ -346,7 +313,7 @@ async fn the_setup_page_works_in_a_real_browser() {
     driver.wait_for("return document.getElementById('digits').value === '8' && document.getElementById('algorithm').value === 'SHA256'", "options from the URI").await;
     assert_eq!(
         driver
-            .run("return document.getElementById('name').value", json!([]))
+            .run_js("return document.getElementById('name').value", json!([]))
             .await,
         "Bank"
     );
@@ -371,19 +338,17 @@ async fn the_setup_page_works_in_a_real_browser() {
     let qr_path = std::env::temp_dir().join(format!("yemot-2fa-qr-{}.png", addr.port()));
     std::fs::write(&qr_path, png).unwrap();
     driver
-        .run(
+        .run_js(
             "document.getElementById('secret').value=''; document.getElementById('name').value=''",
             json!([]),
         )
         .await;
-    let input = driver.element("#qr").await;
     driver
-        .cmd(
-            reqwest::Method::POST,
-            &format!("/element/{input}/value"),
-            json!({"text": qr_path.display().to_string()}),
-        )
-        .await;
+        .element("#qr")
+        .await
+        .send_keys(&qr_path.display().to_string())
+        .await
+        .expect("the file is picked");
     let decoded = driver
         .wait_for(
             "return document.getElementById('secret').value",
@@ -401,7 +366,7 @@ async fn the_setup_page_works_in_a_real_browser() {
     driver.click("#lang-toggle").await;
     assert_eq!(
         driver
-            .run(
+            .run_js(
                 "return [document.documentElement.lang, document.documentElement.dir]",
                 json!([])
             )
@@ -417,7 +382,7 @@ async fn the_setup_page_works_in_a_real_browser() {
 
     // No request left the origin.
     let resources = driver
-        .run(
+        .run_js(
             "return performance.getEntriesByType('resource').map(e => e.name)",
             json!([]),
         )
@@ -431,7 +396,8 @@ async fn the_setup_page_works_in_a_real_browser() {
         );
     }
     let _ = std::fs::remove_file(qr_path);
-    driver.quit().await;
+    })
+    .await;
     let _ = stop.send(());
 }
 
@@ -442,7 +408,7 @@ async fn without_seal_keys_the_page_writes_the_key_and_the_options() {
     }
     let (addr, stop) = start_server(None).await;
     let base = format!("http://{addr}");
-    let driver = Driver::start().await;
+    Browser::run(|driver| async move {
     driver.goto(&format!("{base}/")).await;
     driver
         .wait_for("return document.readyState === 'complete'", "the page")
@@ -459,6 +425,7 @@ async fn without_seal_keys_the_page_writes_the_key_and_the_options() {
             "type=api\napi_link={base}/api/2fa\napi_url_post=yes\napi_log=no\napi_add_0=secret_1={RFC_SHA1}\napi_add_1=name_1=Google\napi_add_2=secret_2=JBSWY3DPEHPK3PXP\napi_add_3=pin=4321\n"
         )
     );
-    driver.quit().await;
+    })
+    .await;
     let _ = stop.send(());
 }
