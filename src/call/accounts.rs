@@ -57,12 +57,10 @@ impl Entry {
 ///
 /// [`Error::Pin`] or [`Error::Allow`] for a setting that cannot be used.
 pub fn plain_protection(fields: &Fields) -> Result<Protection, Error> {
+    let [pin, allow] = fields.last_of(["pin", "allow"]);
     Ok(Protection {
-        pin: fields.get_non_empty("pin").map(Pin::parse).transpose()?,
-        allow: fields
-            .get_non_empty("allow")
-            .map(AllowList::parse)
-            .transpose()?,
+        pin: pin.map(Pin::parse).transpose()?,
+        allow: allow.map(AllowList::parse).transpose()?,
     })
 }
 
@@ -76,16 +74,19 @@ pub fn plain_protection(fields: &Fields) -> Result<Protection, Error> {
 /// that does not open (every token present is opened, so a broken one is never silently
 /// skipped); otherwise the first bad account.
 pub fn read(fields: &Fields, keys: Option<&SealKeys>) -> Result<Vec<Entry>, Error> {
+    // Most requests have one account: skip the menu scan unless a numbered name is there.
+    let menu = fields
+        .pairs()
+        .any(|(name, _)| name.starts_with("secret_") || name.starts_with("sealed_"));
+    if !menu {
+        return Ok(vec![single(fields, keys)?]);
+    }
     let mut entries = Vec::new();
-    // Most requests have one plain account: skip the menu scan unless a numbered name is there.
-    let menu = fields.has_name_starting_with("secret_") || fields.has_name_starting_with("sealed_");
-    if menu {
-        for (key, suffix) in MENU_KEYS.zip(MENU_SUFFIXES) {
-            let own = |name: &str| fields.get_suffixed_non_empty(name, suffix);
-            let defaults = |name: &str| fields.get_non_empty(name);
-            if let Some(entry) = read_one(fields, keys, key, suffix, own, defaults)? {
-                entries.push(entry);
-            }
+    for (key, suffix) in MENU_KEYS.zip(MENU_SUFFIXES) {
+        let own = |name: &str| fields.get_suffixed_non_empty(name, suffix);
+        let defaults = |name: &str| fields.get_non_empty(name);
+        if let Some(entry) = read_one(keys, key, own, defaults)? {
+            entries.push(entry);
         }
     }
     if entries.is_empty() {
@@ -94,16 +95,15 @@ pub fn read(fields: &Fields, keys: Option<&SealKeys>) -> Result<Vec<Entry>, Erro
     Ok(entries)
 }
 
-/// The account under `suffix`, if one is there: the sealed token if any, else the plain key.
+/// The account whose fields `own` finds, if one is there: the sealed token if any, else the
+/// plain key.
 fn read_one<'f>(
-    fields: &'f Fields,
     keys: Option<&SealKeys>,
     key: u8,
-    suffix: &str,
     own: impl Fn(&str) -> Option<&'f str>,
     defaults: impl Fn(&str) -> Option<&'f str>,
 ) -> Result<Option<Entry>, Error> {
-    if let Some(token) = fields.get_suffixed_non_empty("sealed", suffix) {
+    if let Some(token) = own("sealed") {
         let keys = keys.ok_or(Error::Sealed(SealError::NoKeys))?;
         let mut opened = keys.open(token)?;
         if opened.account.name.is_none() {
@@ -116,7 +116,7 @@ fn read_one<'f>(
             protection: opened.protection,
         }));
     }
-    let Some(text) = fields.get_suffixed_non_empty("secret", suffix) else {
+    let Some(text) = own("secret") else {
         return Ok(None);
     };
     Ok(Some(Entry {
@@ -134,15 +134,18 @@ fn read_one<'f>(
 ///
 /// As [`read`].
 pub fn single(fields: &Fields, keys: Option<&SealKeys>) -> Result<Entry, Error> {
-    read_one(
-        fields,
-        keys,
-        1,
-        "",
-        |name| fields.get_non_empty(name),
-        |_| None,
-    )?
-    .ok_or(Error::MissingSecret)
+    const NAMES: [&str; 7] = [
+        "sealed",
+        "secret",
+        "digits",
+        "algorithm",
+        "period",
+        "kind",
+        "name",
+    ];
+    let found = fields.last_of(NAMES);
+    let own = |name: &str| NAMES.iter().position(|n| *n == name).and_then(|i| found[i]);
+    read_one(keys, 1, own, |_| None)?.ok_or(Error::MissingSecret)
 }
 
 /// What a sealed token for `secret` (base32 or a URI) will hold: the account with its options

@@ -34,22 +34,19 @@ impl Settings {
     ///
     /// [`Error::Lang`], [`Error::Then`] or [`Error::WarnBelow`] for a value that cannot be used.
     pub fn read(fields: &Fields) -> Result<Self, Error> {
-        let lang = fields
-            .get_non_empty("lang")
-            .map_or(Ok(Lang::He), Lang::parse)?;
-        let intro = fields
-            .get_non_empty("text")
-            .map(sanitize_text)
-            .filter(|t| !t.is_empty());
-        let then = fields
-            .get_non_empty("then")
-            .map_or(Ok(Folder::HANGUP), Folder::parse)?;
-        let warn_below = match fields.get_non_empty("warn_below") {
+        let [lang, text, then, warn_below, seconds] =
+            fields.last_of(["lang", "text", "then", "warn_below", "seconds"]);
+        let lang = lang.map_or(Ok(Lang::He), Lang::parse)?;
+        let intro = text.map(sanitize_text).filter(|t| !t.is_empty());
+        let then = then.map_or(Ok(Folder::HANGUP), Folder::parse)?;
+        let warn_below = match warn_below {
             None => DEFAULT_WARN_BELOW,
             Some(v) => crate::bounded::parse(v, 0..=MAX_WARN_BELOW).ok_or(Error::WarnBelow)?,
         };
-        let always_seconds = fields.get_non_empty("seconds").is_some_and(|v| {
-            matches!(v.trim().to_ascii_lowercase().as_str(), "yes" | "true" | "1")
+        let always_seconds = seconds.is_some_and(|v| {
+            ["yes", "true", "1"]
+                .iter()
+                .any(|yes| v.trim().eq_ignore_ascii_case(yes))
         });
         Ok(Self {
             lang,

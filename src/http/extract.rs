@@ -9,7 +9,7 @@
 use std::marker::PhantomData;
 use std::time::Duration;
 
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
@@ -70,7 +70,11 @@ impl Format {
     /// names JSON. Yemot sends no `Accept` header, so anything that is not clearly a JSON client
     /// is treated as a phone.
     fn for_phones(headers: &HeaderMap) -> Self {
-        if is_json_body(headers) || accepts_json(headers) {
+        Self::from_parts(Body::of(headers) == Body::Json, headers)
+    }
+
+    fn from_parts(json_body: bool, headers: &HeaderMap) -> Self {
+        if json_body || accepts_json(headers) {
             Self::Json
         } else {
             Self::Phone
@@ -80,7 +84,11 @@ impl Format {
     /// The format of an endpoint made for developers: JSON, unless Yemot itself is asking and
     /// nothing asks for JSON (a phone must never get JSON: it would play M1607).
     pub fn for_developers(headers: &HeaderMap) -> Self {
-        if Self::for_phones(headers) == Self::Phone && says_yemot(headers) {
+        Self::developers_from(Self::for_phones(headers), headers)
+    }
+
+    fn developers_from(for_phones: Self, headers: &HeaderMap) -> Self {
+        if for_phones == Self::Phone && says_yemot(headers) {
             Self::Phone
         } else {
             Self::Json
@@ -95,8 +103,8 @@ impl Format {
 
 /// Who an endpoint is made for, which decides the answer format when the request does not.
 pub trait Audience {
-    /// The answer format for these headers.
-    fn format(headers: &HeaderMap) -> Format;
+    /// The answer format, given the body's kind and the headers.
+    fn format(json_body: bool, headers: &HeaderMap) -> Format;
 }
 
 /// `/api/2fa`: phones first.
@@ -104,8 +112,8 @@ pub trait Audience {
 pub struct Phones;
 
 impl Audience for Phones {
-    fn format(headers: &HeaderMap) -> Format {
-        Format::for_phones(headers)
+    fn format(json_body: bool, headers: &HeaderMap) -> Format {
+        Format::from_parts(json_body, headers)
     }
 }
 
@@ -114,8 +122,41 @@ impl Audience for Phones {
 pub struct Developers;
 
 impl Audience for Developers {
-    fn format(headers: &HeaderMap) -> Format {
-        Format::for_developers(headers)
+    fn format(json_body: bool, headers: &HeaderMap) -> Format {
+        Format::developers_from(Format::from_parts(json_body, headers), headers)
+    }
+}
+
+/// What the body is, by its `Content-Type`: read once per request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Body {
+    /// `application/json`.
+    Json,
+    /// `multipart/…`, which no endpoint reads.
+    Multipart,
+    /// Anything else, read as a form.
+    Form,
+}
+
+impl Body {
+    fn of(headers: &HeaderMap) -> Self {
+        let Some(media) = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split(';').next().unwrap_or("").trim())
+        else {
+            return Self::Form;
+        };
+        if media.eq_ignore_ascii_case("application/json") {
+            Self::Json
+        } else if media
+            .get(..10)
+            .is_some_and(|p| p.eq_ignore_ascii_case("multipart/"))
+        {
+            Self::Multipart
+        } else {
+            Self::Form
+        }
     }
 }
 
@@ -169,12 +210,13 @@ impl<A: Audience + Send> FromRequest<AppState> for Api<A> {
     type Rejection = Refusal;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        let format = A::format(req.headers());
+        let body = Body::of(req.headers());
+        let json = body == Body::Json;
+        let format = A::format(json, req.headers());
         let fail = |error: Error| Refusal::Failed(Failure::new(error, format));
-        if is_multipart(req.headers()) {
+        if body == Body::Multipart {
             return Err(fail(Error::UnsupportedMediaType));
         }
-        let json = is_json_body(req.headers());
         let bearer = bearer_token(req.headers());
         let (parts, body) = req.into_parts();
         let body = read_body(body, &state.limits).await.map_err(fail)?;
@@ -202,23 +244,6 @@ impl<A: Audience + Send> FromRequest<AppState> for Api<A> {
             audience: PhantomData,
         })
     }
-}
-
-/// The media type of the body (`application/json` of `application/json; charset=utf-8`).
-fn media_type(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
-    Some(value.split(';').next().unwrap_or("").trim())
-}
-
-fn is_json_body(headers: &HeaderMap) -> bool {
-    media_type(headers).is_some_and(|m| m.eq_ignore_ascii_case("application/json"))
-}
-
-fn is_multipart(headers: &HeaderMap) -> bool {
-    media_type(headers).is_some_and(|m| {
-        m.get(..10)
-            .is_some_and(|p| p.eq_ignore_ascii_case("multipart/"))
-    })
 }
 
 fn accepts_json(headers: &HeaderMap) -> bool {
@@ -253,7 +278,7 @@ fn bearer_token(headers: &HeaderMap) -> Option<String> {
 }
 
 /// Reads the whole body, within the size and time [`Limits`].
-async fn read_body(body: Body, limits: &Limits) -> Result<Bytes, Error> {
+async fn read_body(body: axum::body::Body, limits: &Limits) -> Result<Bytes, Error> {
     use futures_util::FutureExt as _;
     use http_body::Body as _;
     if body.is_end_stream() {

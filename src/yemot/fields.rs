@@ -142,6 +142,25 @@ impl Fields {
         self.get_suffixed(name, "")
     }
 
+    /// What [`get_non_empty`](Self::get_non_empty) gives for each of `names`, found in one
+    /// pass from the end: what a layer reads when it needs several fields at once.
+    pub fn last_of<const N: usize>(&self, names: [&str; N]) -> [Option<&str>; N] {
+        let mut last: [Option<&str>; N] = [None; N];
+        let mut missing = N;
+        for (name, value) in self.pairs().rev() {
+            if missing == 0 {
+                break;
+            }
+            if let Some(i) = names.iter().position(|n| *n == name)
+                && last[i].is_none()
+            {
+                last[i] = Some(value);
+                missing -= 1;
+            }
+        }
+        last.map(|v| v.filter(|v| !v.trim().is_empty()))
+    }
+
     /// Like [`get`](Self::get), but an empty or blank value counts as absent: an ext.ini line
     /// `api_add_1=digits=` means "not set", not "invalid".
     pub fn get_non_empty(&self, name: &str) -> Option<&str> {
@@ -227,6 +246,16 @@ mod tests {
         assert_eq!(fields.get_non_empty("digits"), None);
         assert_eq!(fields.get("missing"), None);
         assert_eq!(fields.caller(), Some("050"));
+    }
+
+    #[test]
+    fn several_names_at_once_read_like_get_non_empty() {
+        let fields = form("a=1&b=2&a=3&c=&b=%20&c=4");
+        assert_eq!(
+            fields.last_of(["a", "b", "c", "d"]),
+            [Some("3"), None, Some("4"), None],
+            "a blank last value is unset, as with get_non_empty"
+        );
     }
 
     #[test]
