@@ -62,11 +62,14 @@ fn reply_rendering(c: &mut Criterion) {
             Reply::read(&messages, &read)
         })
     });
-    let clock = Clock::manual(1_234_567_890);
+    let state = AppState::with_clock(Clock::manual(1_234_567_890));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     c.bench_function("phone/answer", |b| {
-        b.iter(|| {
+        b.to_async(&runtime).iter(|| async {
             let fields = Fields::from_form(black_box(b"secret=JBSWY3DPEHPK3PXP"));
-            call::answer(&fields, None, &clock)
+            call::answer(&fields, &state.context()).await
         })
     });
 }

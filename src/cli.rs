@@ -105,6 +105,15 @@ pub fn seal(args: &SealArgs, stdin: &str, keys: Option<&SealKeys>) -> Result<Str
     } else {
         None
     };
+    if lines.next().is_some() {
+        // Never drop what was given: a PIN without --pin would otherwise be silently unsealed.
+        return Err(if args.pin {
+            "standard input has more than two lines: the secret on the first, the PIN on the second"
+        } else {
+            "standard input has more than one line: the secret alone, or add --pin to seal a PIN given on the second line"
+        }
+        .to_owned());
+    }
     let keys = keys.ok_or_else(|| SealError::NoKeys.to_string())?;
     fn given(value: &Option<String>) -> Option<&str> {
         value.as_deref().filter(|v| !v.trim().is_empty())
@@ -144,14 +153,11 @@ pub async fn serve_main() -> ExitCode {
     };
     config.log_start(listener.local_addr().ok());
     let limits = config.serve;
-    if let Err(e) = serve(
-        listener,
-        app(config.into_state()),
-        shutdown_signal(),
-        limits,
-    )
-    .await
-    {
+    let state = match config.into_state() {
+        Ok(state) => state,
+        Err(e) => return fail(&e.to_string()),
+    };
+    if let Err(e) = serve(listener, app(state), shutdown_signal(), limits).await {
         return fail(&format!("server error: {e}"));
     }
     tracing::info!("yemot-2fa stopped");

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::http::{AccessTokens, AppState, Limits, ServeLimits};
 use crate::otp::seal::SealKeys;
+use crate::store::{Store, memory};
 
 /// Port used when `PORT` is unset. Render and most hosts set `PORT` themselves.
 pub const DEFAULT_PORT: u16 = 3000;
@@ -31,6 +32,11 @@ pub struct Config {
     pub limits: Limits,
     /// Per-connection bounds.
     pub serve: ServeLimits,
+    /// `REDIS_URL`: where failed attempts and used codes are kept when replicas must share
+    /// them; in this process's memory when unset.
+    pub redis_url: Option<String>,
+    /// `LIMITER_CAPACITY`: accounts' worth of records the in-memory store keeps.
+    pub limiter_capacity: u64,
 }
 
 /// One numeric variable: its name, its default, the values it may take, and their unit.
@@ -59,6 +65,12 @@ const HEADER_SECS: Number = Number::secs(
     3600,
 );
 const DRAIN_SECS: Number = Number::secs("DRAIN_SECS", ServeLimits::DEFAULT_DRAIN_SECS, 0, 600);
+const LIMITER_CAPACITY: Number = Number::new(
+    "LIMITER_CAPACITY",
+    memory::DEFAULT_CAPACITY as usize,
+    100,
+    10_000_000,
+);
 
 impl Number {
     /// A count (of bytes, parameters or requests).
@@ -156,6 +168,10 @@ impl Config {
         // Tokens and keys: an empty list is "unset", and their parsers say what is wrong.
         let access_tokens = env.parsed("ACCESS_TOKEN", "", AccessTokens::parse)?;
         let seal_keys = env.parsed("SEAL_KEYS", "", SealKeys::parse)?;
+        // Checked now, so that a typo stops the server at start; connected on first use.
+        let redis_url = env.parsed("REDIS_URL", "", |v| {
+            Store::redis_check(v).map(|()| Some(v.trim().to_owned()))
+        })?;
         Ok(Self {
             host: host.unwrap_or(DEFAULT_HOST),
             port: port.unwrap_or(DEFAULT_PORT),
@@ -172,25 +188,45 @@ impl Config {
                 header_timeout: env.seconds(&HEADER_SECS)?,
                 drain_timeout: env.seconds(&DRAIN_SECS)?,
             },
+            redis_url,
+            limiter_capacity: env.number(&LIMITER_CAPACITY)?,
         })
     }
 
     /// The one line logged at start: where, which version, whether tokens and seal keys are
-    /// set (never what they are).
+    /// set, where attempts are kept (never a token, a key or the Redis address).
     pub fn log_start(&self, address: Option<SocketAddr>) {
         let address = address.map_or_else(|| "?".into(), |a| a.to_string());
         let access_token = self.access_tokens.is_some();
         let seal_key = self.seal_keys.as_ref().map(|k| k.sealing_id().to_owned());
-        tracing::info!(%address, version = env!("CARGO_PKG_VERSION"), access_token, seal_key, "yemot-2fa listening");
+        let attempts = if self.redis_url.is_some() {
+            "redis"
+        } else {
+            "memory"
+        };
+        tracing::info!(%address, version = env!("CARGO_PKG_VERSION"), access_token, seal_key, attempts, "yemot-2fa listening");
     }
 
-    /// The state every handler shares, made from these settings.
-    pub fn into_state(self) -> AppState {
-        AppState::default()
+    /// The state every handler shares, made from these settings. Within a Tokio runtime: the
+    /// Redis connection, when there is one, is prepared on it (and made on first use).
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError`] for a `REDIS_URL` the Redis client refuses.
+    pub fn into_state(self) -> Result<AppState, ConfigError> {
+        let store = match &self.redis_url {
+            Some(url) => Store::redis(url).map_err(|expected| ConfigError {
+                variable: "REDIS_URL",
+                expected: expected.into(),
+            })?,
+            None => Store::memory(self.limiter_capacity),
+        };
+        Ok(AppState::default()
             .with_tokens(self.access_tokens)
             .with_seal_keys(self.seal_keys)
             .with_public_url(self.public_url)
             .with_limits(self.limits)
+            .with_store(store))
     }
 }
 

@@ -71,8 +71,9 @@ pub enum Error {
     /// 400 `not_for_phone`: a phone reached an endpoint made for developers.
     #[error("this endpoint answers developers, not phones")]
     NotForPhone,
-    /// 400 `invalid_sealed` (a token this server cannot open, whatever the reason) or
-    /// 503 `no_seal_key` (the server has no `SEAL_KEYS`).
+    /// 400 `invalid_sealed` (a token this server cannot open, whatever the reason),
+    /// 400 `sealed_too_long` (the name or allow-list is too long to seal into a token every
+    /// request can carry) or 503 `no_seal_key` (the server has no `SEAL_KEYS`).
     #[error(transparent)]
     Sealed(#[from] SealError),
     /// 403 `pin_required`: a sealed secret with a PIN, asked for without the right `pin`.
@@ -81,6 +82,17 @@ pub enum Error {
     /// 403 `phone_only`: a sealed secret with an allow-list, asked for by a JSON client.
     #[error("this sealed secret is read only to allowed callers on the phone")]
     PhoneOnly,
+    /// 429 `locked`: too many wrong PINs or codes for this account; nothing opens it, not even
+    /// the right one, for `retry_after` more seconds (also sent as `Retry-After`).
+    #[error("too many wrong attempts for this account; try again later")]
+    Locked {
+        /// Seconds until the lock ends.
+        retry_after: u64,
+    },
+    /// 503 `store_unavailable`: the attempt store (`REDIS_URL`) cannot be reached, so a
+    /// protected account is not opened.
+    #[error("the attempt store cannot be reached; try again in a moment")]
+    StoreUnavailable,
     /// 400 `too_many_parameters`: more parameters than `MAX_PARAMS`.
     #[error("too many parameters")]
     TooManyParams,
@@ -143,6 +155,9 @@ impl Error {
         Self::Sealed(SealError::NoKeys),
         Self::PinRequired,
         Self::PhoneOnly,
+        Self::Locked { retry_after: 1 },
+        Self::StoreUnavailable,
+        Self::Sealed(SealError::TooLong),
         Self::TooManyParams,
         Self::Overloaded,
         Self::InvalidJson,
@@ -185,9 +200,12 @@ impl Error {
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::NotForPhone => "not_for_phone",
             Self::Sealed(SealError::Invalid) => "invalid_sealed",
+            Self::Sealed(SealError::TooLong) => "sealed_too_long",
             Self::Sealed(SealError::NoKeys) => "no_seal_key",
             Self::PinRequired => "pin_required",
             Self::PhoneOnly => "phone_only",
+            Self::Locked { .. } => "locked",
+            Self::StoreUnavailable => "store_unavailable",
             Self::TooManyParams => "too_many_parameters",
             Self::Overloaded => "overloaded",
             Self::InvalidJson => "invalid_json",
@@ -262,6 +280,12 @@ impl From<InvalidCode> for Error {
     }
 }
 
+impl From<crate::store::Unavailable> for Error {
+    fn from(_: crate::store::Unavailable) -> Self {
+        Self::StoreUnavailable
+    }
+}
+
 impl From<ClockError> for Error {
     fn from(_: ClockError) -> Self {
         Self::Clock
@@ -279,7 +303,7 @@ mod tests {
         let before = codes.len();
         codes.dedup();
         assert_eq!(codes.len(), before, "a code listed twice");
-        assert_eq!(before, 37);
+        assert_eq!(before, 40);
     }
 
     #[test]

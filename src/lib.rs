@@ -15,6 +15,8 @@
 //!   clock, accounts and their protection, sealed tokens. No HTTP, no Yemot.
 //! - [`yemot`]: Yemot's wire language: the fields it sends, the replies it understands, text
 //!   made speakable, ext.ini lines.
+//! - [`store`]: what is kept between requests: failed attempts and used codes per account,
+//!   keyed by a hash of the key, in memory or in Redis.
 //! - [`error`]: every way a request can fail, with its stable code; no framework type.
 //! - [`call`]: the phone flow: accounts, settings, PIN and allow-list, menu, repeat and rollover,
 //!   and every spoken text in Hebrew and English.
@@ -32,6 +34,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod otp;
+pub mod store;
 pub mod telemetry;
 pub mod yemot;
 

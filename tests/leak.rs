@@ -60,64 +60,90 @@ fn requests() -> Vec<Request<Body>> {
             .unwrap()
     };
     let uri = format!("otpauth%3A%2F%2Ftotp%2FBank%3Ame%3Fsecret%3D{SENTINEL}%26digits%3D8");
-    vec![
-        form(format!("{call}&secret={SENTINEL}&digits=8")),
-        form(format!("{call}&secret={}", SENTINEL.to_lowercase())),
-        form(format!("{call}&secret={uri}")),
-        form(format!("{call}&secret={SENTINEL}!&digits=8")),
-        form(format!("{call}&secret=otpauth%3A%2F%2Fhotp%2F{SENTINEL}")),
-        form(format!("{call}&secret={SENTINEL}&digits=12")),
-        form(format!(
-            "{call}&secret={SENTINEL}&hangup=yes&ApiHangupExtension=/2"
-        )),
-        form(format!(
-            "{call}&secret={SENTINEL}&pad={}",
-            "x".repeat(20_000)
-        )),
-        Request::get(format!("/api/2fa?{call}&secret={SENTINEL}&digits=8"))
-            .body(Body::empty())
-            .unwrap(),
-        Request::get(format!("/api/2fa?secret={SENTINEL}&digits=8"))
+    // Wrong PINs and codes until the account locks, then the right ones against the lock.
+    let guesses = (0..6).flat_map(|n| {
+        [
+            form(format!(
+                "{call}&secret={SENTINEL}&pin={PIN}&pin1=00000000000{n}"
+            )),
+            Request::post("/api/verify")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(format!(
+                    r#"{{"secret":"{SENTINEL}","code":"00000{n}"}}"#
+                )))
+                .unwrap(),
+        ]
+    });
+    let locked = [
+        form(format!("{call}&secret={SENTINEL}&pin={PIN}&pin1={PIN}")),
+        Request::post("/api/verify")
             .header(header::ACCEPT, "application/json")
-            .body(Body::empty())
-            .unwrap(),
-        Request::post("/api/2fa")
-            .header(header::CONTENT_TYPE, "application/json")
             .body(Body::from(format!(
-                r#"{{"secret":"{SENTINEL}","digits":8}}"#
+                "secret={SENTINEL}&code=123456&ApiPhone={PHONE}"
             )))
             .unwrap(),
-        Request::post("/api/2fa")
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(format!(r#"{{"secret":"{SENTINEL}""#)))
-            .unwrap(),
-        Request::post(format!("/nowhere?secret={SENTINEL}"))
-            .header(header::USER_AGENT, "yemot-core-api/1.0")
-            .body(Body::from(format!("secret={SENTINEL}")))
-            .unwrap(),
-        Request::delete(format!("/api/2fa?secret={SENTINEL}"))
-            .body(Body::empty())
-            .unwrap(),
-        Request::post("/api/verify")
-            .body(Body::from(format!(
-                "secret={SENTINEL}&code=123456&digits=6"
-            )))
-            .unwrap(),
-        Request::post("/api/verify")
-            .body(Body::from(format!("secret={SENTINEL}&code={SENTINEL}")))
-            .unwrap(),
-        form_to(
-            "/api/verify",
-            format!("{call}&secret={SENTINEL}&code=12345678&digits=8"),
-        ),
-        Request::post("/api/secret")
-            .body(Body::from(format!("issuer={SENTINEL}:x&account={PHONE}")))
-            .unwrap(),
-        Request::post("/api/verify")
-            .header(header::CONTENT_TYPE, "multipart/form-data; boundary=x")
-            .body(Body::from(format!("--x\r\nsecret={SENTINEL}\r\n--x--")))
-            .unwrap(),
-    ]
+    ];
+    guesses
+        .chain(locked)
+        .chain([
+            form(format!("{call}&secret={SENTINEL}&digits=8")),
+            form(format!("{call}&secret={}", SENTINEL.to_lowercase())),
+            form(format!("{call}&secret={uri}")),
+            form(format!("{call}&secret={SENTINEL}!&digits=8")),
+            form(format!("{call}&secret=otpauth%3A%2F%2Fhotp%2F{SENTINEL}")),
+            form(format!("{call}&secret={SENTINEL}&digits=12")),
+            form(format!(
+                "{call}&secret={SENTINEL}&hangup=yes&ApiHangupExtension=/2"
+            )),
+            form(format!(
+                "{call}&secret={SENTINEL}&pad={}",
+                "x".repeat(20_000)
+            )),
+            Request::get(format!("/api/2fa?{call}&secret={SENTINEL}&digits=8"))
+                .body(Body::empty())
+                .unwrap(),
+            Request::get(format!("/api/2fa?secret={SENTINEL}&digits=8"))
+                .header(header::ACCEPT, "application/json")
+                .body(Body::empty())
+                .unwrap(),
+            Request::post("/api/2fa")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(format!(
+                    r#"{{"secret":"{SENTINEL}","digits":8}}"#
+                )))
+                .unwrap(),
+            Request::post("/api/2fa")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(format!(r#"{{"secret":"{SENTINEL}""#)))
+                .unwrap(),
+            Request::post(format!("/nowhere?secret={SENTINEL}"))
+                .header(header::USER_AGENT, "yemot-core-api/1.0")
+                .body(Body::from(format!("secret={SENTINEL}")))
+                .unwrap(),
+            Request::delete(format!("/api/2fa?secret={SENTINEL}"))
+                .body(Body::empty())
+                .unwrap(),
+            Request::post("/api/verify")
+                .body(Body::from(format!(
+                    "secret={SENTINEL}&code=123456&digits=6"
+                )))
+                .unwrap(),
+            Request::post("/api/verify")
+                .body(Body::from(format!("secret={SENTINEL}&code={SENTINEL}")))
+                .unwrap(),
+            form_to(
+                "/api/verify",
+                format!("{call}&secret={SENTINEL}&code=12345678&digits=8"),
+            ),
+            Request::post("/api/secret")
+                .body(Body::from(format!("issuer={SENTINEL}:x&account={PHONE}")))
+                .unwrap(),
+            Request::post("/api/verify")
+                .header(header::CONTENT_TYPE, "multipart/form-data; boundary=x")
+                .body(Body::from(format!("--x\r\nsecret={SENTINEL}\r\n--x--")))
+                .unwrap(),
+        ])
+        .collect()
 }
 
 #[tokio::test]

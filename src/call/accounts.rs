@@ -11,6 +11,7 @@ use std::ops::RangeInclusive;
 use crate::error::Error;
 use crate::otp::account::{Account, AllowList, Pin, Protection};
 use crate::otp::seal::{SealError, SealKeys, SealedAccount};
+use crate::store::Identity;
 use crate::yemot::Fields;
 
 /// The menu keys an account can have.
@@ -28,26 +29,15 @@ pub struct Entry {
     pub account: Account,
     /// Whether it came from a sealed token.
     pub sealed: bool,
-    /// What its token sealed with it; empty for a plain account (whose protection is the
-    /// extension's plain `pin` and `allow`).
+    /// What its token sealed with it; empty for a plain account, which the extension's plain
+    /// `pin` and `allow` guard.
     pub protection: Protection,
 }
 
 impl Entry {
-    /// The checks a client without a phone can pass: it has no caller number, so a sealed
-    /// allow-list refuses it, and it has no keypad, so a sealed PIN must come as `pin`.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::PhoneOnly`] or [`Error::PinRequired`].
-    pub fn check_without_phone(&self, pin: Option<&str>) -> Result<(), Error> {
-        if self.protection.allow.is_some() {
-            return Err(Error::PhoneOnly);
-        }
-        match &self.protection.pin {
-            Some(sealed) if !sealed.matches(pin.unwrap_or("")) => Err(Error::PinRequired),
-            _ => Ok(()),
-        }
+    /// The account's name in the attempt store.
+    pub fn identity(&self) -> Identity {
+        Identity::of_key(self.account.secret.as_bytes())
     }
 }
 
@@ -105,10 +95,9 @@ fn read_one<'f>(
 ) -> Result<Option<Entry>, Error> {
     if let Some(token) = own("sealed") {
         let keys = keys.ok_or(Error::Sealed(SealError::NoKeys))?;
-        let mut opened = keys.open(token)?;
-        if opened.account.name.is_none() {
-            opened.account.name = own("name").map(|n| n.trim().to_owned());
-        }
+        // Everything about its code and its protection comes from the token, defaults
+        // included: nothing written beside it changes them.
+        let opened = keys.open(token)?;
         return Ok(Some(Entry {
             key,
             account: opened.account,

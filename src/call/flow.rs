@@ -11,33 +11,36 @@
 //! | menu | `acct` | `acct=K` |
 //! | repeat, round N (1..=5) | `repN` | `rep1=1`, …, `repN=<key or None>` |
 //!
-//! Each turn re-checks everything from the start (allow-list, the latest PIN attempt, the
-//! menu choice), so a later turn cannot skip an earlier one.
+//! Each turn re-checks everything from the start (allow-list, lockout, the latest PIN attempt,
+//! the menu choice), so a later turn cannot skip an earlier one.
+//!
+//! Who guards what: a sealed account's PIN and allow-list are its own, checked once it is
+//! chosen (at once when it is the only one). The extension's plain `pin` and `allow` guard its
+//! plain accounts: before the menu when every account is plain, after the choice otherwise.
+//! Only one PIN is ever asked in a call.
 
 use crate::error::Error;
-use crate::otp::account::{Account, Pin, Protection};
-use crate::otp::clock::Clock;
+use crate::otp::account::Account;
 use crate::otp::code::{Code, Generator};
-use crate::otp::seal::SealKeys;
 use crate::yemot::speak::sanitize_text;
 use crate::yemot::{Fields, Messages, Read, Reply};
 
 use super::accounts::{self, Entry};
+use super::guard::{self, Context, Gate, end};
 use super::settings::{Settings, lang_of};
 use super::texts::{Lang, Texts};
 
 /// Most "press 1 to hear it again" rounds in one call.
 pub const MAX_REPEATS: u32 = 5;
-/// Most PIN attempts in one call.
-pub const MAX_PIN_ATTEMPTS: u32 = 3;
 /// Seconds Yemot waits for a key after a prompt.
 const WAIT_SECONDS: u8 = 7;
-/// Seconds Yemot waits for a PIN: typing up to 12 digits takes longer.
-const PIN_WAIT_SECONDS: u8 = 15;
 
 /// Answers one turn of a call. Never fails: every problem becomes a spoken message.
-pub fn answer(fields: &Fields, keys: Option<&SealKeys>, clock: &Clock) -> Reply {
-    turn(fields, keys, clock).unwrap_or_else(|error| spoken_error(error, lang_of(fields)))
+pub async fn answer(fields: &Fields, cx: &Context<'_>) -> Reply {
+    match turn(fields, cx).await {
+        Ok(reply) => reply,
+        Err(error) => spoken_error(error, lang_of(fields)),
+    }
 }
 
 /// A spoken error, then hang up.
@@ -58,48 +61,40 @@ pub fn code_messages(code: &Code, intro: &str, texts: &Texts) -> Messages {
     messages
 }
 
-/// The protection that guards the whole call: the sealed PIN of any token (two different ones
-/// are refused), else the plain `pin`; every sealed allow-list together, else the plain `allow`.
-fn call_guard(entries: &[Entry], plain: Protection) -> Result<Protection, Error> {
-    let mut guard = Protection::default();
-    for entry in entries {
-        if let Some(pin) = &entry.protection.pin {
-            match &guard.pin {
-                Some(other) if other != pin => return Err(Error::Pin),
-                _ => guard.pin = Some(pin.clone()),
-            }
-        }
-        if let Some(allow) = &entry.protection.allow {
-            match &mut guard.allow {
-                Some(all) => all.extend(allow),
-                None => guard.allow = Some(allow.clone()),
-            }
-        }
-    }
-    Ok(Protection {
-        pin: guard.pin.or(plain.pin),
-        allow: guard.allow.or(plain.allow),
-    })
-}
-
-fn turn(fields: &Fields, keys: Option<&SealKeys>, clock: &Clock) -> Result<Reply, Error> {
+async fn turn(fields: &Fields, cx: &Context<'_>) -> Result<Reply, Error> {
     let settings = Settings::read(fields)?;
     let texts = settings.lang.texts();
     let plain = accounts::plain_protection(fields)?;
-    let entries = accounts::read(fields, keys)?;
-    let guard = call_guard(&entries, plain)?;
-    let account = match admit(&guard, fields, texts).and_then(|()| choose(&entries, fields, texts))
-    {
-        Ok(account) => account,
+    let entries = accounts::read(fields, cx.keys)?;
+    let now = cx.clock.now()?;
+    let all_plain = entries.iter().all(|e| !e.sealed);
+    if all_plain && !plain.is_open() {
+        let ids: Vec<_> = entries.iter().map(Entry::identity).collect();
+        if let Gate::Answer(reply) = guard::admit(&plain, &ids, fields, texts, cx, now).await? {
+            return Ok(reply);
+        }
+    }
+    let entry = match choose(&entries, fields, texts) {
+        Ok(entry) => entry,
         Err(reply) => return Ok(reply),
     };
+    let own = match (entry.sealed, all_plain) {
+        (true, _) => &entry.protection,
+        (false, false) => &plain,
+        (false, true) => &entry.protection, // empty: the plain protection was checked above
+    };
+    if !own.is_open()
+        && let Gate::Answer(reply) =
+            guard::admit(own, &[entry.identity()], fields, texts, cx, now).await?
+    {
+        return Ok(reply);
+    }
     let round = match last_repeat(fields) {
         None => 0,
         Some((n, pressed)) if pressed.trim() == "1" => n,
         Some(_) => return Ok(Reply::say_then(&say(texts.goodbye), &settings.then)),
     };
-    let now = clock.now()?;
-    Ok(reading(account, &settings, round, now))
+    Ok(reading(&entry.account, &settings, round, now))
 }
 
 /// One text, as a message list.
@@ -109,54 +104,11 @@ fn say(text: &str) -> Messages {
     messages
 }
 
-/// Says `text` and hangs up.
-fn end(text: &str) -> Reply {
-    Reply::say_then_hangup(&say(text))
-}
-
-/// Lets the caller on, or answers instead: the allow-list first, then the PIN (asked, re-asked
-/// after a wrong attempt, or the call ended after the last).
-fn admit(guard: &Protection, fields: &Fields, texts: &Texts) -> Result<(), Reply> {
-    if let Some(allow) = &guard.allow {
-        match fields.caller() {
-            None => return Err(end(texts.caller_unknown)),
-            Some(phone) if !allow.contains(phone) => return Err(end(texts.caller_refused)),
-            Some(_) => {}
-        }
-    }
-    let Some(pin) = &guard.pin else {
-        return Ok(());
-    };
-    match check_pin(pin, fields) {
-        PinCheck::Passed => Ok(()),
-        PinCheck::Locked => Err(end(texts.pin_locked)),
-        PinCheck::Ask { attempt } => {
-            let mut messages = Messages::new();
-            if attempt > 1 {
-                messages.text(texts.pin_wrong);
-            }
-            messages.text(texts.pin_prompt);
-            let name = format!("pin{attempt}");
-            Err(Reply::read(
-                &messages,
-                &Read {
-                    name: &name,
-                    max: 12,
-                    min: 1,
-                    wait: PIN_WAIT_SECONDS,
-                    allowed: "",
-                    allow_empty: true,
-                },
-            ))
-        }
-    }
-}
-
 /// The account this turn is about: the only one, or the caller's menu choice; else the menu,
 /// or the end of a call whose choice matches nothing.
-fn choose<'e>(entries: &'e [Entry], fields: &Fields, texts: &Texts) -> Result<&'e Account, Reply> {
+fn choose<'e>(entries: &'e [Entry], fields: &Fields, texts: &Texts) -> Result<&'e Entry, Reply> {
     if let [only] = entries {
-        return Ok(&only.account);
+        return Ok(only);
     }
     let Some(choice) = fields.get_non_empty("acct") else {
         return Err(menu(entries, texts));
@@ -165,7 +117,6 @@ fn choose<'e>(entries: &'e [Entry], fields: &Fields, texts: &Texts) -> Result<&'
     entries
         .iter()
         .find(|e| choice == e.key.to_string())
-        .map(|e| &e.account)
         .ok_or_else(|| end(texts.choice_invalid))
 }
 
@@ -262,45 +213,4 @@ fn menu(entries: &[Entry], texts: &Texts) -> Reply {
 /// The latest repeat round Yemot reported: its number and the key pressed (`None` for none).
 fn last_repeat(fields: &Fields) -> Option<(u32, &str)> {
     fields.latest_round("rep", MAX_REPEATS)
-}
-
-/// What the PIN check says about this turn.
-#[derive(Debug, PartialEq, Eq)]
-enum PinCheck {
-    /// The latest attempt was right.
-    Passed,
-    /// Ask for attempt number `attempt`.
-    Ask {
-        /// 1 for the first prompt.
-        attempt: u32,
-    },
-    /// Every attempt was wrong.
-    Locked,
-}
-
-/// Judges the latest attempt Yemot reported (`pin1` … `pin3`).
-fn check_pin(pin: &Pin, fields: &Fields) -> PinCheck {
-    match fields.latest_round("pin", MAX_PIN_ATTEMPTS) {
-        None => PinCheck::Ask { attempt: 1 },
-        Some((_, typed)) if pin.matches(typed) => PinCheck::Passed,
-        Some((n, _)) if n < MAX_PIN_ATTEMPTS => PinCheck::Ask { attempt: n + 1 },
-        Some(_) => PinCheck::Locked,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pin_attempts_are_counted_from_the_names_yemot_re_sends() {
-        let pin = Pin::parse("4321").unwrap();
-        let check = |form: &str| check_pin(&pin, &Fields::from_form(form.as_bytes()));
-        assert_eq!(check(""), PinCheck::Ask { attempt: 1 });
-        assert_eq!(check("pin1=1111"), PinCheck::Ask { attempt: 2 });
-        assert_eq!(check("pin1=1111&pin2=4321"), PinCheck::Passed);
-        assert_eq!(check("pin1=1&pin2=2&pin3=None"), PinCheck::Locked);
-        // Only the latest attempt counts: an early right one does not unlock a later wrong one.
-        assert_eq!(check("pin1=4321&pin2=0"), PinCheck::Ask { attempt: 3 });
-    }
 }

@@ -7,9 +7,11 @@
 
 pub mod accounts;
 pub mod flow;
+pub mod guard;
 pub mod settings;
 pub mod texts;
 
 pub use flow::{answer, code_messages, spoken_error};
+pub use guard::Context;
 pub use settings::lang_of;
 pub use texts::{Lang, Texts};

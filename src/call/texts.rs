@@ -85,6 +85,8 @@ pub struct Texts {
     pub code_valid: &'static str,
     /// `/api/verify` from a phone: the code is wrong.
     pub code_invalid: &'static str,
+    /// Too many wrong PINs or codes: the account is locked for a while.
+    pub locked: &'static str,
 }
 
 /// Hebrew.
@@ -109,6 +111,7 @@ pub static HE: Texts = Texts {
     caller_unknown: "מספר המתקשר לא נשלח לשרת, על מנהל השלוחה לאפשר שליחת מספר המתקשר",
     code_valid: "הקוד נכון",
     code_invalid: "הקוד שגוי",
+    locked: "הגישה נחסמה זמנית בגלל ניסיונות שגויים, נא לנסות שוב מאוחר יותר, להתראות",
 };
 
 /// English.
@@ -133,6 +136,7 @@ pub static EN: Texts = Texts {
     caller_unknown: "The caller number was not sent, the extension owner must enable sending it",
     code_valid: "The code is correct",
     code_invalid: "The code is wrong",
+    locked: "Access is locked for a while after wrong attempts, please try again later, goodbye",
 };
 
 /// What the caller hears when a request fails. Errors in the extension's settings name what the
@@ -215,6 +219,15 @@ pub fn spoken(error: Error, lang: Lang) -> &'static str {
         Error::PinRequired | Error::PhoneOnly => {
             ("הגישה לקוד הזה נחסמה", "Access to this code is blocked")
         }
+        Error::Locked { .. } => (HE.locked, EN.locked),
+        Error::StoreUnavailable => (
+            "השרת אינו יכול לבדוק את הקוד האישי כעת, נא לנסות שוב בעוד מספר דקות",
+            "The server cannot check the PIN right now, please try again in a few minutes",
+        ),
+        Error::Sealed(SealError::TooLong) => (
+            "השם או רשימת המספרים ארוכים מדי לחתימה",
+            "The name or the list of numbers is too long to seal",
+        ),
         Error::Unauthorized => (
             "השרת דורש אסימון גישה, על מנהל השלוחה להוסיף אותו בהגדרות השלוחה",
             "The server requires an access token, the extension owner must add it to the extension settings",
@@ -262,7 +275,7 @@ mod tests {
     use super::*;
     use crate::yemot::speak::is_clean_text;
 
-    fn all(t: &Texts) -> [&'static str; 20] {
+    fn all(t: &Texts) -> [&'static str; 21] {
         [
             t.intro,
             t.again,
@@ -284,6 +297,7 @@ mod tests {
             t.caller_unknown,
             t.code_valid,
             t.code_invalid,
+            t.locked,
         ]
     }
 

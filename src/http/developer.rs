@@ -10,24 +10,24 @@ use super::extract::{Api, Developers, Format};
 use super::respond::Failure;
 use crate::bounded;
 use crate::call::accounts;
+use crate::call::guard::{self, Client};
 use crate::error::Error;
 use crate::otp::code::{Algorithm, ParamError, Params};
 use crate::otp::enroll;
-use crate::otp::verify::{self, DEFAULT_WINDOW, MAX_WINDOW};
+use crate::otp::verify::{DEFAULT_WINDOW, MAX_WINDOW};
 use crate::yemot::{Messages, Reply};
 
-/// `POST /api/verify`: whether `code` is a current code of the account.
+/// `POST /api/verify`: whether `code` is a current code of the account. Everything sealed in a
+/// token holds here as on the phone: its allow-list, its PIN, and the lockout that every wrong
+/// code counts towards.
 pub async fn verify(
     State(state): State<AppState>,
     request: Api<Developers>,
 ) -> Result<Response, Failure> {
+    let cx = state.context();
     let fields = &request.fields;
     let fail = |error: Error| request.fail(error);
-    // Verifying needs no PIN or caller check: whoever asks already holds the code.
-    let entry = accounts::single(fields, state.seal_keys.as_deref()).map_err(fail)?;
-    let params = entry.account.params;
-    let code = verify::normalize_code(fields.get("code").unwrap_or(""), &params)
-        .map_err(|e| fail(e.into()))?;
+    let entry = accounts::single(fields, cx.keys).map_err(fail)?;
     let window = match fields.get_non_empty("window") {
         None => DEFAULT_WINDOW,
         Some(w) => bounded::parse(w, 0..=MAX_WINDOW).ok_or(fail(Error::Window))?,
@@ -36,15 +36,17 @@ pub async fn verify(
         .get_non_empty("after_step")
         .map(|a| bounded::parse(a, 0..=u64::MAX).ok_or(fail(Error::AfterStep)))
         .transpose()?;
-    let now = state.clock.now().map_err(|e| fail(e.into()))?;
-    let verdict = verify::verify(
-        &entry.account.secret,
-        &params,
-        &code,
-        now,
-        window,
-        after_step,
-    );
+    let client = match request.format {
+        Format::Phone => Client::Phone(fields.caller()),
+        Format::Json => Client::Http,
+    };
+    guard::admit_client(&entry, fields.get("pin"), client, &cx)
+        .await
+        .map_err(fail)?;
+    let typed = fields.get("code").unwrap_or("");
+    let verdict = guard::verify_code(&entry, typed, window, after_step, &cx)
+        .await
+        .map_err(fail)?;
     Ok(match request.format {
         Format::Json => Json(verdict).into_response(),
         Format::Phone => {

@@ -31,8 +31,10 @@ pub use auth::AccessTokens;
 pub use extract::Limits;
 pub use serve::{ServeLimits, serve, shutdown_signal};
 
+use crate::call::Context;
 use crate::otp::clock::Clock;
 use crate::otp::seal::SealKeys;
+use crate::store::Store;
 
 /// What every handler shares.
 #[derive(Debug, Clone, Default)]
@@ -47,6 +49,8 @@ pub struct AppState {
     pub public_url: Option<Arc<str>>,
     /// Per-request bounds: body size and time, parameters, requests in flight.
     pub limits: Limits,
+    /// Failed attempts and used codes: in memory, or in Redis with `REDIS_URL`.
+    pub store: Store,
 }
 
 impl AppState {
@@ -76,6 +80,20 @@ impl AppState {
         Self {
             public_url: url.map(Into::into),
             ..self
+        }
+    }
+
+    /// The same state, keeping attempts in `store`.
+    pub fn with_store(self, store: Store) -> Self {
+        Self { store, ..self }
+    }
+
+    /// What the call and OTP layers need of this state.
+    pub fn context(&self) -> Context<'_> {
+        Context {
+            keys: self.seal_keys.as_deref(),
+            clock: &self.clock,
+            store: &self.store,
         }
     }
 

@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::AppState;
 use super::extract::{Api, Format, Phones};
 use super::respond::Failure;
+use crate::call::guard::{self, Client};
 use crate::call::{self, accounts, texts::HE};
 use crate::otp::code::{Code, Params, code_at};
 
@@ -16,13 +17,14 @@ pub async fn two_fa(
     State(state): State<AppState>,
     request: Api<Phones>,
 ) -> Result<Response, Failure> {
-    let keys = state.seal_keys.as_deref();
+    let cx = state.context();
+    let fields = &request.fields;
     if request.format == Format::Phone {
-        return Ok(call::answer(&request.fields, keys, &state.clock).into_response());
+        return Ok(call::answer(fields, &cx).await.into_response());
     }
-    let entry = accounts::single(&request.fields, keys).map_err(|e| request.fail(e))?;
-    entry
-        .check_without_phone(request.fields.get("pin"))
+    let entry = accounts::single(fields, cx.keys).map_err(|e| request.fail(e))?;
+    guard::admit_client(&entry, fields.get("pin"), Client::Http, &cx)
+        .await
         .map_err(|e| request.fail(e))?;
     let now = state.clock.now().map_err(|e| request.fail(e))?;
     let params = entry.account.params;

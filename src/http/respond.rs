@@ -20,7 +20,10 @@ pub fn status(error: &Error) -> StatusCode {
         Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         Error::Unauthorized => StatusCode::UNAUTHORIZED,
         Error::PinRequired | Error::PhoneOnly => StatusCode::FORBIDDEN,
-        Error::Sealed(SealError::NoKeys) | Error::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
+        Error::Locked { .. } => StatusCode::TOO_MANY_REQUESTS,
+        Error::Sealed(SealError::NoKeys) | Error::Overloaded | Error::StoreUnavailable => {
+            StatusCode::SERVICE_UNAVAILABLE
+        }
         Error::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         Error::NotFound => StatusCode::NOT_FOUND,
         Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -81,10 +84,16 @@ impl IntoResponse for Failure {
                     message: self.error.to_string(),
                 };
                 let mut response = (status(&self.error), Json(body)).into_response();
-                if self.error == Error::Unauthorized {
-                    response
-                        .headers_mut()
-                        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                let headers = response.headers_mut();
+                match self.error {
+                    Error::Unauthorized => {
+                        headers
+                            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                    }
+                    Error::Locked { retry_after } => {
+                        headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+                    }
+                    _ => {}
                 }
                 response
             }
@@ -143,6 +152,8 @@ mod tests {
             (Error::NotFound, "not_found", 404),
             (Error::MethodNotAllowed, "method_not_allowed", 405),
             (Error::Clock, "clock_error", 500),
+            (Error::Locked { retry_after: 9 }, "locked", 429),
+            (Error::StoreUnavailable, "store_unavailable", 503),
         ];
         for (error, code, want) in cases {
             assert_eq!(error.code(), code);

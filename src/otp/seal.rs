@@ -36,8 +36,11 @@ const VERSION: &str = "v1";
 const NONCE_LEN: usize = 24;
 /// Bytes of Poly1305 tag at the end.
 const TAG_LEN: usize = 16;
-/// The longest token looked at: room for every option at its largest.
+/// The longest token looked at. Tokens of the first release could be this long.
 pub const MAX_TOKEN_TEXT: usize = 4096;
+/// The longest token handed out: a 128-byte key with a long name and a dozen numbers fits, and
+/// a menu of nine such tokens stays within the default request body (16 KiB).
+pub const MAX_SEALED_TEXT: usize = 1024;
 
 /// What a sealed token holds: an account and its protection. Both are the token's alone:
 /// nothing written beside the token in ext.ini changes them.
@@ -141,6 +144,9 @@ pub enum SealError {
     /// The token is not one this server can open, for whatever reason.
     #[error("the sealed secret is not valid")]
     Invalid,
+    /// Sealing would make a token longer than [`MAX_SEALED_TEXT`].
+    #[error("the name or the allow-list is too long to seal")]
+    TooLong,
 }
 
 /// One named 256-bit key.
@@ -220,11 +226,11 @@ impl SealKeys {
         let mut bytes = Vec::with_capacity(NONCE_LEN + sealed.len());
         bytes.extend_from_slice(&nonce);
         bytes.extend_from_slice(&sealed);
-        Ok(format!(
-            "{VERSION}.{}.{}",
-            key.id,
-            BASE64URL_NOPAD.encode(&bytes)
-        ))
+        let token = format!("{VERSION}.{}.{}", key.id, BASE64URL_NOPAD.encode(&bytes));
+        if token.len() > MAX_SEALED_TEXT {
+            return Err(SealError::TooLong);
+        }
+        Ok(token)
     }
 
     /// Opens a token sealed under any of the keys.

@@ -11,8 +11,9 @@ use super::secret::Secret;
 /// Steps accepted on each side of the current one when `window` is not given: RFC 6238's
 /// recommended network-delay allowance, and what Google, Authelia and Twilio accept.
 pub const DEFAULT_WINDOW: u64 = 1;
-/// The widest `window`: ±10 steps (±5 minutes at 30 s) and 21 HMACs per request.
-pub const MAX_WINDOW: u64 = 10;
+/// The widest `window`: ±2 steps (±1 minute at 30 s), what Twilio Verify allows at most. A
+/// wider window multiplies the codes a guess can hit.
+pub const MAX_WINDOW: u64 = 2;
 /// The longest `code` text looked at, before stripping keypad characters.
 const MAX_CODE_TEXT: usize = 64;
 

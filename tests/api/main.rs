@@ -8,6 +8,7 @@ mod limits;
 mod oathtool;
 mod phone;
 mod props;
+mod protection;
 mod sealed;
 mod socket;
 mod vectors;

@@ -182,10 +182,27 @@ async fn a_sealed_allow_list_and_a_menu_of_sealed_accounts() {
         .await
         .yemot();
     assert_eq!(chosen.codes()[0], "89005924");
-    let stranger = send(&router, yemot_post(&format!("{adds}&ApiPhone=0529999999")))
-        .await
-        .yemot();
-    assert!(stranger.codes().is_empty() && stranger.text().contains("אינו מורשה"));
+    // Each token's allow-list is its own: a stranger hears the menu, may read the account
+    // with no allow-list, and is refused the one whose token lists other numbers.
+    let stranger = |choice: &str| {
+        let router = router.clone();
+        let body = format!("{adds}&ApiPhone=0529999999{choice}");
+        async move { send(&router, yemot_post(&body)).await.yemot() }
+    };
+    assert_eq!(
+        stranger("").await.codes(),
+        ["1", "2"],
+        "the menu keys, no code"
+    );
+    let refused = stranger("&acct=1").await;
+    assert!(refused.codes().is_empty() && refused.text().contains("אינו מורשה"));
+    let mail = stranger("&acct=2").await;
+    assert_eq!(
+        mail.codes().len(),
+        2,
+        "Mail has no allow-list: {}",
+        mail.text()
+    );
 }
 
 #[tokio::test]
@@ -446,6 +463,20 @@ mod command_line {
         assert!(!ok && err.contains("no secret on standard input"));
         let (ok, _, err) = run(&["seal"], "JBSW1\n");
         assert!(!ok && err.contains("base32") && !err.contains("JBSW1"));
+    }
+
+    #[test]
+    fn seal_never_drops_input_and_never_hands_out_a_token_the_server_refuses() {
+        // A PIN on a second line without --pin would be left out of the token: refused.
+        let (ok, out, err) = run(&["seal"], &format!("{RFC_SHA1}\n4321\n"));
+        assert!(!ok && out.is_empty(), "{out}");
+        assert!(err.contains("--pin") && !err.contains("4321"), "{err}");
+        let (ok, _, err) = run(&["seal", "--pin"], &format!("{RFC_SHA1}\n4321\n9999\n"));
+        assert!(!ok && err.contains("more than two lines"), "{err}");
+        // A name too long for a token that every request can carry: refused, not truncated.
+        let long = "x".repeat(2000);
+        let (ok, out, err) = run(&["seal", "--name", &long], &format!("{RFC_SHA1}\n"));
+        assert!(!ok && out.is_empty() && err.contains("too long"), "{err}");
     }
 
     #[test]
