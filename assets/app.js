@@ -18,6 +18,7 @@ const TEXTS = {
     warning: 'אזהרה: בלי קוד אישי ובלי רשימת מספרים, כל מי שמחייג לשלוחה ישמע את הקוד.',
     copy: 'העתקה', copied: 'הועתק', sealedNote: 'המפתח חתום: בקובץ יש רק אסימון שרק השרת הזה יכול לפתוח.',
     secondsLeft: s => `עוד ${s} שניות`, waiting: 'מדביקים מפתח כדי לראות את הקוד',
+    unsafeToken: 'לאסימון יש תווים שימות המשיח עלול לפצל; יש להחליף אותו באסימון של אותיות וספרות בלבד',
     badKey: 'המפתח אינו תקין', qrNone: 'לא נמצא קוד QR בתמונה', qrFound: 'קוד ה־QR פוענח', badPin: 'הקוד האישי צריך להיות 4 עד 12 ספרות',
     explain: {
       type: 'השלוחה שואלת את השרת מה להשמיע', link: 'כתובת השרת הזה', post: 'המפתח נשלח בגוף הבקשה ולא בכתובת',
@@ -40,6 +41,7 @@ const TEXTS = {
     warning: 'Warning: with no PIN and no allowed numbers, anyone who dials the extension hears the code.',
     copy: 'Copy', copied: 'Copied', sealedNote: 'The key is sealed: the file holds only a token that only this server can open.',
     secondsLeft: s => `${s} seconds left`, waiting: 'Paste a key to see its code',
+    unsafeToken: 'The token has characters Yemot may split; replace it with one of letters and digits only',
     badKey: 'The key is not valid', qrNone: 'No QR code found in the image', qrFound: 'QR code decoded', badPin: 'The PIN must be 4 to 12 digits',
     explain: {
       type: 'the extension asks this server what to say', link: 'this server\'s address', post: 'the key travels in the body, not the address',
@@ -51,6 +53,55 @@ const TEXTS = {
 };
 
 const $ = id => document.getElementById(id);
+
+// Yemot most likely joins ext.ini values into its request as they are written, so every value
+// this page writes holds only characters that read the same whether they arrive encoded or not:
+// letters and digits of any script, and - . _ ~ , (a space in a name becomes _, which the
+// server says as a space). Nothing pasted can add a line or a key of its own.
+const BASE32 = /^[A-Z2-7]+$/;
+function safeName(text) {
+  return text.normalize('NFC').trim().replace(/\s+/g, '_').replace(/[^\p{L}\p{N}\-._~]/gu, '')
+    .replace(/_+/g, '_').replace(/^_|_$/g, '');
+}
+function digitsOnly(text) { return text.replace(/\D/g, ''); }
+function safeList(text) {
+  return text.split(/[,;\s|]+/).map(n => n.replace(/\D/g, '')).filter(Boolean).join(',');
+}
+function isSafe(text) { return /^[\p{L}\p{N}\-._~,]*$/u.test(text); }
+// A label as its link wrote it, or nothing if its escapes are broken.
+function decode(text) {
+  try { return decodeURIComponent(text); } catch { return ''; }
+}
+
+// A pasted key or otpauth:// link, as the lines it becomes: the key in upper case without
+// separators, and what a link says of digits, algorithm, period and issuer. null if unusable.
+function parseKey(text) {
+  const trimmed = text.trim();
+  let secret = trimmed;
+  const found = {};
+  if (/^otpauth:/i.test(trimmed)) {
+    let url;
+    try { url = new URL(trimmed); } catch { return null; }
+    if (url.host.toLowerCase() !== 'totp') return null;
+    const p = url.searchParams;
+    secret = p.get('secret') || '';
+    const digits = p.get('digits');
+    if (digits) found.digits = digits;
+    const alg = p.get('algorithm');
+    if (alg) found.algorithm = alg.toUpperCase().replace(/[-_]/g, '');
+    const period = p.get('period');
+    if (period) found.period = period;
+    const label = decode(url.pathname.replace(/^\/+/, ''));
+    found.issuer = p.get('issuer') || (label.includes(':') ? label.split(':')[0] : '');
+  }
+  secret = secret.toUpperCase().replace(/[\s\-=\u200B-\u200D\u2010-\u2015\u2212\uFEFF]/g, '');
+  if (!BASE32.test(secret)) return null;
+  if (found.digits && !['6', '7', '8'].includes(found.digits)) return null;
+  if (found.algorithm && !['SHA1', 'SHA256', 'SHA512'].includes(found.algorithm)) return null;
+  if (found.period && !/^\d{1,3}$/.test(found.period)) return null;
+  return { secret, ...found };
+}
+
 let lang = 'he';
 let server = { public_url: null, sealing: false, access_token: false };
 const saved = []; // accounts already added to the menu, in memory only
@@ -87,34 +138,39 @@ async function post(path, body) {
   return json;
 }
 
-// The account being edited, or null without a key.
+// The account being edited, or null without a usable key.
 function current() {
-  const secret = $('secret').value.trim();
-  if (!secret) return null;
+  const parsed = parseKey($('secret').value);
+  if (!parsed) return null;
   return {
-    secret,
-    name: $('name').value.trim(),
+    secret: parsed.secret,
+    name: safeName($('name').value),
     digits: $('digits').value,
     algorithm: $('algorithm').value,
-    period: $('period').value.trim() || '30',
+    period: digitsOnly($('period').value) || '30',
   };
 }
 
-// Fills the options from an otpauth:// link, as the QR code states them.
-function readUri(text) {
-  if (!/^otpauth:\/\//i.test(text)) return;
-  let url;
-  try { url = new URL(text); } catch { return; }
-  const p = url.searchParams;
-  // What a link leaves out is the standard's default, not whatever the form held before.
-  const digits = p.get('digits') || '6';
-  if (['6', '7', '8'].includes(digits)) $('digits').value = digits;
-  const alg = (p.get('algorithm') || 'SHA1').toUpperCase().replace('-', '');
-  if (['SHA1', 'SHA256', 'SHA512'].includes(alg)) $('algorithm').value = alg;
-  $('period').value = p.get('period') || '30';
-  const label = decodeURIComponent(url.pathname.replace(/^\/+/, ''));
-  const issuer = p.get('issuer') || (label.includes(':') ? label.split(':')[0] : '');
-  if (issuer && !$('name').value) $('name').value = issuer;
+// What the last paste filled in, so that the next one replaces exactly that.
+let filledName = '';
+
+// A new paste replaces everything the last one filled in: the options go back to the
+// standard's defaults, then take what a link says; a key that cannot be read clears them.
+function readPaste(text) {
+  $('digits').value = '6';
+  $('algorithm').value = 'SHA1';
+  $('period').value = '30';
+  if ($('name').value === filledName) $('name').value = '';
+  filledName = '';
+  const parsed = parseKey(text);
+  if (!parsed) return;
+  if (parsed.digits) $('digits').value = parsed.digits;
+  if (parsed.algorithm) $('algorithm').value = parsed.algorithm;
+  if (parsed.period) $('period').value = parsed.period;
+  if (parsed.issuer && !$('name').value) {
+    filledName = parsed.issuer;
+    $('name').value = parsed.issuer;
+  }
 }
 
 async function refreshCode() {
@@ -125,8 +181,11 @@ async function refreshCode() {
   status.classList.remove('error');
   if (!account) {
     $('code').textContent = '– – –';
+    delete $('code').dataset.code;
     $('bar-fill').style.width = '0';
-    status.textContent = t('waiting');
+    const pasted = $('secret').value.trim();
+    status.textContent = pasted ? t('badKey') : t('waiting');
+    if (pasted) status.classList.add('error');
     return;
   }
   try {
@@ -160,11 +219,13 @@ async function buildExtIni() {
   const seq = ++buildSeq;
   const accounts = saved.concat(current() ? [current()] : []);
   const pin = $('pin').value.trim();
-  const allow = $('allow').value.trim();
+  const allow = safeList($('allow').value);
   const pinOk = !pin || /^\d{4,12}$/.test(pin);
   $('warning').hidden = Boolean(pin || allow);
   $('sealed-note').hidden = !server.sealing;
   const e = t('explain');
+  // The address this page was loaded from is the one Yemot must call, unless the server was
+  // told otherwise (PUBLIC_URL): a proxy's headers cannot turn https into http here.
   const base = (server.public_url || location.origin).replace(/\/$/, '');
   const lines = [
     { text: 'type=api', explain: e.type },
@@ -192,14 +253,18 @@ async function buildExtIni() {
       if (a.algorithm !== 'SHA1') line(lines, `algorithm${n}`, a.algorithm, e.algorithm);
       if (a.period !== '30') line(lines, `period${n}`, a.period, e.period);
     }
-    if (a.name && (menu || !server.sealing)) line(lines, `name${n}`, a.name, e.name);
+    // A sealed account takes its name from its token: a line beside it would be ignored.
+    if (a.name && !server.sealing) line(lines, `name${n}`, a.name, e.name);
   }
   if (!server.sealing) {
     if (pin && pinOk) line(lines, 'pin', pin, e.pin);
     if (allow) line(lines, 'allow', allow, e.allow);
   }
   if ($('voice').value === 'en') line(lines, 'lang', 'en', e.lang);
-  if (server.access_token) line(lines, 'token', $('token').value.trim() || 'YOUR_ACCESS_TOKEN', e.token);
+  const token = $('token').value.trim();
+  if (server.access_token) {
+    line(lines, 'token', token && isSafe(token) ? token : 'YOUR_ACCESS_TOKEN', token && !isSafe(token) ? t('unsafeToken') : e.token);
+  }
   if (seq !== buildSeq) return; // a newer build started meanwhile
   $('extini').textContent = accounts.length ? lines.map(l => l.text).join('\n') + '\n' : '';
   const explain = $('explain');
@@ -237,7 +302,7 @@ function readQr(file) {
       $('qr-status').textContent = t($('qr-status').dataset.key);
       if (found) {
         $('secret').value = found.data;
-        readUri(found.data);
+        readPaste(found.data);
         changed();
       }
     };
@@ -259,7 +324,7 @@ async function start() {
   } catch { /* defaults: no sealing, no token */ }
   $('token-box').hidden = !server.access_token;
   $('lang-toggle').addEventListener('click', () => { lang = lang === 'he' ? 'en' : 'he'; applyLang(); });
-  $('secret').addEventListener('input', () => { readUri($('secret').value.trim()); changed(); });
+  $('secret').addEventListener('input', () => { readPaste($('secret').value); changed(); });
   for (const id of ['name', 'digits', 'algorithm', 'period', 'pin', 'allow', 'voice', 'token']) {
     $(id).addEventListener('input', changed);
   }

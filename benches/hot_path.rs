@@ -51,14 +51,7 @@ fn reply_rendering(c: &mut Criterion) {
         b.iter(|| {
             let mut messages = call::code_messages(black_box(&code), HE.intro, &HE);
             messages.text(HE.repeat_prompt);
-            let read = Read {
-                name: "rep1",
-                max: 1,
-                min: 1,
-                wait: 7,
-                allowed: "",
-                allow_empty: true,
-            };
+            let read = Read::new("rep1");
             Reply::read(&messages, &read)
         })
     });

@@ -40,6 +40,23 @@ pub enum Error {
     /// 400 `invalid_then`: `then` is not `hangup` or a folder path.
     #[error("then must be hangup or a folder path such as /1/2")]
     Then,
+    /// 400 `invalid_repeat`: `repeat` is not `yes` or `no`.
+    #[error("repeat must be yes or no")]
+    Repeat,
+    /// 400 `then_loops`: `then` leads back into this same extension (`.`, or its own path),
+    /// which Yemot would enter again and again.
+    #[error("then leads back into this extension: set hangup or another folder")]
+    ThenLoop,
+    /// 400 `split_link`: in a menu, account `account`'s `otpauth://` link arrived split into
+    /// pieces (Yemot joins ext.ini values unencoded), and a piece could be another account's
+    /// setting: the owner must write the key and its settings on lines of their own.
+    #[error(
+        "the otpauth link of account {account} arrived split: write its key and settings on lines of their own (secret_N, digits_N, algorithm_N, period_N)"
+    )]
+    SplitLink {
+        /// The menu key of the account.
+        account: u8,
+    },
     /// 400 `invalid_lang`: `lang` is not `he` or `en`.
     #[error("lang must be he or en")]
     Lang,
@@ -141,6 +158,9 @@ impl Error {
         Self::Pin,
         Self::Allow,
         Self::Then,
+        Self::SplitLink { account: 1 },
+        Self::ThenLoop,
+        Self::Repeat,
         Self::Lang,
         Self::WarnBelow,
         Self::InvalidCode,
@@ -189,6 +209,9 @@ impl Error {
             Self::Pin => "invalid_pin",
             Self::Allow => "invalid_allow",
             Self::Then => "invalid_then",
+            Self::SplitLink { .. } => "split_link",
+            Self::ThenLoop => "then_loops",
+            Self::Repeat => "invalid_repeat",
             Self::Lang => "invalid_lang",
             Self::WarnBelow => "invalid_warn_below",
             Self::InvalidCode => "invalid_code",
@@ -303,7 +326,7 @@ mod tests {
         let before = codes.len();
         codes.dedup();
         assert_eq!(codes.len(), before, "a code listed twice");
-        assert_eq!(before, 40);
+        assert_eq!(before, 43);
     }
 
     #[test]

@@ -10,10 +10,13 @@ use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod common;
+
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
+use yemot_2fa::otp::Clock;
 use yemot_2fa::otp::SealKeys;
 use yemot_2fa::{AppState, ServeLimits, app, serve};
 
@@ -183,10 +186,16 @@ fn free_port() -> u16 {
 }
 
 async fn start_server(keys: Option<&str>) -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
+    start_server_with(AppState::default(), keys).await
+}
+
+async fn start_server_with(
+    state: AppState,
+    keys: Option<&str>,
+) -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let state =
-        AppState::default().with_seal_keys(keys.map(|k| SealKeys::parse(k).unwrap().unwrap()));
+    let state = state.with_seal_keys(keys.map(|k| SealKeys::parse(k).unwrap().unwrap()));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(serve(
         listener,
@@ -425,6 +434,110 @@ async fn without_seal_keys_the_page_writes_the_key_and_the_options() {
             "type=api\napi_link={base}/api/2fa\napi_url_post=yes\napi_log=no\napi_add_0=secret_1={RFC_SHA1}\napi_add_1=name_1=Google\napi_add_2=secret_2=JBSWY3DPEHPK3PXP\napi_add_3=pin=4321\n"
         )
     );
+    })
+    .await;
+    let _ = stop.send(());
+}
+
+/// The `api_add` values of an ext.ini text, as `name=value`.
+fn api_adds(ext_ini: &str) -> Vec<String> {
+    ext_ini
+        .lines()
+        .filter_map(|l| l.strip_prefix("api_add_"))
+        .filter_map(|l| l.split_once('=').map(|(_, add)| add.to_owned()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pasted_text_never_writes_a_line_of_its_own_and_every_line_survives_raw_joining() {
+    if !browser_available() {
+        return;
+    }
+    const T: u64 = 1_800_000_000;
+    let (addr, stop) = start_server_with(AppState::with_clock(Clock::manual(T)), None).await;
+    let base = format!("http://{addr}");
+    Browser::run(|driver| async move {
+        driver.goto(&format!("{base}/")).await;
+        driver
+            .wait_for("return document.readyState === 'complete'", "the page")
+            .await;
+        let ext_ini = "document.getElementById('extini').textContent";
+
+        // A newline and a line of the paster's choosing: not a key, so nothing is written.
+        driver
+            .type_into("#secret", "JBSWY3DPEHPK3PXP\napi_hangup_link=http://evil.example/")
+            .await;
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        assert_eq!(driver.run_js(&format!("return {ext_ini}"), json!([])).await, "");
+        assert!(driver.text("#code-status").await.contains("המפתח אינו תקין"));
+
+        // A link with its settings: they become lines of their own, with a name that reads
+        // the same however it travels.
+        let link = format!(
+            "otpauth://totp/Bank%20%26%20Co:me?secret={}&issuer=Bank%20%26%20Co&digits=8&algorithm=SHA256",
+            RFC_SHA1.to_lowercase()
+        );
+        driver.type_into("#secret", &link).await;
+        let lines = driver
+            .wait_for(
+                &format!("return {ext_ini}.includes('digits') && {ext_ini}"),
+                "the link's lines",
+            )
+            .await;
+        let adds = api_adds(lines.as_str().unwrap());
+        assert_eq!(
+            adds,
+            [
+                format!("secret={RFC_SHA1}"),
+                "digits=8".into(),
+                "algorithm=SHA256".into(),
+                "name=Bank_Co".into()
+            ],
+            "{lines}"
+        );
+
+        // Every line the page wrote, joined raw as Yemot most likely sends it: oathtool's code.
+        if let (Some(tool), true) = (common::yemot_call_path(), common::oathtool_available()) {
+            let want = common::oathtool(RFC_SHA1, 8, "SHA256", 30, T);
+            for shape in [&["--raw"][..], &["--raw", "--get"][..]] {
+                let mut args: Vec<String> =
+                    adds.iter().flat_map(|a| ["--add".into(), a.clone()]).collect();
+                args.extend(["--press".into(), "none".into()]);
+                args.extend(shape.iter().map(|s| (*s).to_owned()));
+                let (url, tool) = (format!("{base}/api/2fa"), tool.clone());
+                let call = tokio::task::spawn_blocking(move || common::play(&tool, &url, &args))
+                    .await
+                    .unwrap();
+                assert!(call.violations.is_empty(), "{:?}", call.violations);
+                assert_eq!(&call.digits()[..2], [want.clone(), want.clone()], "{shape:?}");
+            }
+        }
+
+        // A new paste replaces what the last one filled in; a broken escape in a label is
+        // dropped rather than keeping the previous key.
+        driver
+            .type_into("#secret", "otpauth://totp/Bad%E0%A4%:me?secret=JBSWY3DPEHPK3PXP")
+            .await;
+        let lines = driver
+            .wait_for(
+                &format!("return !{ext_ini}.includes('digits') && {ext_ini}.includes('JBSWY3DPEHPK3PXP') && {ext_ini}"),
+                "the second link's lines",
+            )
+            .await;
+        assert_eq!(api_adds(lines.as_str().unwrap()), ["secret=JBSWY3DPEHPK3PXP"]);
+        page_code_matches(&driver, &base, "JBSWY3DPEHPK3PXP").await;
+
+        // A paste that cannot be read clears everything the last one filled in.
+        driver.type_into("#secret", "not a key at all!").await;
+        driver
+            .wait_for(&format!("return {ext_ini} === ''"), "the lines to go")
+            .await;
+        assert_eq!(
+            driver
+                .run_js("return [digits.value, algorithm.value, period.value, document.getElementById('name').value]", json!([]))
+                .await,
+            json!(["6", "SHA1", "30", ""])
+        );
     })
     .await;
     let _ = stop.send(());

@@ -81,8 +81,36 @@ pub fn read(fields: &Fields, keys: Option<&SealKeys>) -> Result<Vec<Entry>, Erro
     }
     if entries.is_empty() {
         entries.push(single(fields, keys)?);
+    } else {
+        check_rejoined(fields, &entries)?;
     }
     Ok(entries)
+}
+
+/// Refuses a menu where putting a raw-split link back together may have taken another account's
+/// setting: `secret_1=otpauth://…?secret=X&digits=8` joined raw cannot be told apart from a link
+/// followed by a line `digits=8` meant for every account. It matters only when another plain
+/// account would take the unnumbered setting (it has neither its own nor one in its link).
+fn check_rejoined(fields: &Fields, entries: &[Entry]) -> Result<(), Error> {
+    let suffix = |key: u8| MENU_SUFFIXES[usize::from(key - 1)];
+    for entry in entries.iter().filter(|e| !e.sealed) {
+        for option in fields.rejoined("secret", suffix(entry.key)) {
+            let another_takes_it = entries.iter().any(|other| {
+                !other.sealed
+                    && other.key != entry.key
+                    && fields
+                        .get_suffixed_non_empty(option, suffix(other.key))
+                        .is_none()
+                    && !fields
+                        .get_suffixed_non_empty("secret", suffix(other.key))
+                        .is_some_and(|key| key.contains(&format!("{option}=")))
+            });
+            if another_takes_it {
+                return Err(Error::SplitLink { account: entry.key });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The account whose fields `own` finds, if one is there: the sealed token if any, else the

@@ -32,8 +32,8 @@ use super::texts::{Lang, Texts};
 
 /// Most "press 1 to hear it again" rounds in one call.
 pub const MAX_REPEATS: u32 = 5;
-/// Seconds Yemot waits for a key after a prompt.
-const WAIT_SECONDS: u8 = 7;
+/// Times the menu plays before silence counts: once more for a caller still deciding.
+const MENU_PROMPTS: u8 = 2;
 
 /// Answers one turn of a call. Never fails: every problem becomes a spoken message.
 pub async fn answer(fields: &Fields, cx: &Context<'_>) -> Reply {
@@ -46,7 +46,17 @@ pub async fn answer(fields: &Fields, cx: &Context<'_>) -> Reply {
 /// A spoken error, then hang up.
 pub fn spoken_error(error: Error, lang: Lang) -> Reply {
     let mut messages = Messages::new();
-    messages.text(super::texts::spoken(error, lang));
+    if let Error::SplitLink { account } = error {
+        // The one error that names a number: which account's line to change.
+        let texts = lang.texts();
+        let mut key = itoa::Buffer::new();
+        messages
+            .text(texts.split_link_before)
+            .digits(key.format(account));
+        messages.text(texts.split_link_after);
+    } else {
+        messages.text(super::texts::spoken(error, lang));
+    }
     Reply::say_then_hangup(&messages)
 }
 
@@ -74,7 +84,7 @@ async fn turn(fields: &Fields, cx: &Context<'_>) -> Result<Reply, Error> {
             return Ok(reply);
         }
     }
-    let entry = match choose(&entries, fields, texts) {
+    let entry = match choose(&entries, fields, texts, &settings) {
         Ok(entry) => entry,
         Err(reply) => return Ok(reply),
     };
@@ -105,19 +115,33 @@ fn say(text: &str) -> Messages {
 }
 
 /// The account this turn is about: the only one, or the caller's menu choice; else the menu,
-/// or the end of a call whose choice matches nothing.
-fn choose<'e>(entries: &'e [Entry], fields: &Fields, texts: &Texts) -> Result<&'e Entry, Reply> {
+/// goodbye to a caller who stayed silent through it, or the end of a call whose choice matches
+/// nothing.
+fn choose<'e>(
+    entries: &'e [Entry],
+    fields: &Fields,
+    texts: &Texts,
+    settings: &Settings,
+) -> Result<&'e Entry, Reply> {
     if let [only] = entries {
         return Ok(only);
     }
-    let Some(choice) = fields.get_non_empty("acct") else {
+    let Some(choice) = fields.get("acct") else {
         return Err(menu(entries, texts));
     };
     let choice = choice.trim();
+    if is_silence(choice) {
+        return Err(Reply::say_then(&say(texts.goodbye), &settings.then));
+    }
     entries
         .iter()
         .find(|e| choice == e.key.to_string())
         .ok_or_else(|| end(texts.choice_invalid))
+}
+
+/// What Yemot sends for a question met with silence.
+fn is_silence(answer: &str) -> bool {
+    answer.is_empty() || answer.eq_ignore_ascii_case("none")
 }
 
 /// One reading of the code. `round` is how many times the caller already pressed 1.
@@ -153,23 +177,27 @@ fn reading(account: &Account, settings: &Settings, round: u32, now: u64) -> Repl
         }
     }
 
+    if !settings.repeat {
+        // One answer and done: the next code too, if this one is about to change.
+        if low {
+            let next = generator.code_at(code.valid_until);
+            messages
+                .text(texts.next_code_before)
+                .number(code.ttl)
+                .text(texts.next_code_after)
+                .code(next.as_str())
+                .text(texts.again)
+                .code(next.as_str());
+        }
+        return Reply::say_then(&messages, &settings.then);
+    }
     if round >= MAX_REPEATS {
         messages.text(texts.goodbye);
         return Reply::say_then(&messages, &settings.then);
     }
     messages.text(prompt);
     let name = format!("rep{}", round + 1);
-    Reply::read(
-        &messages,
-        &Read {
-            name: &name,
-            max: 1,
-            min: 1,
-            wait: WAIT_SECONDS,
-            allowed: "",
-            allow_empty: true,
-        },
-    )
+    Reply::read(&messages, &Read::new(&name))
 }
 
 fn seconds_left(messages: &mut Messages, texts: &Texts, ttl: u64) {
@@ -197,17 +225,8 @@ fn menu(entries: &[Entry], texts: &Texts) -> Reply {
             .digits(&key_text);
         allowed.push_str(&key_text);
     }
-    Reply::read(
-        &messages,
-        &Read {
-            name: "acct",
-            max: 1,
-            min: 1,
-            wait: WAIT_SECONDS,
-            allowed: &allowed,
-            allow_empty: false,
-        },
-    )
+    let read = Read::new("acct").only(&allowed).prompts(MENU_PROMPTS);
+    Reply::read(&messages, &read)
 }
 
 /// The latest repeat round Yemot reported: its number and the key pressed (`None` for none).

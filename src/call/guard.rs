@@ -91,22 +91,13 @@ pub async fn admit(
         PinCheck::Locked => Gate::Answer(end(texts.pin_locked)),
         PinCheck::Ask { attempt } => {
             let mut messages = Messages::new();
-            if attempt > 1 {
+            if attempt > 1 && latest_is_a_guess(fields) {
                 messages.text(texts.pin_wrong);
             }
             messages.text(texts.pin_prompt);
             let name = format!("pin{attempt}");
-            Gate::Answer(Reply::read(
-                &messages,
-                &Read {
-                    name: &name,
-                    max: 12,
-                    min: 1,
-                    wait: PIN_WAIT_SECONDS,
-                    allowed: "",
-                    allow_empty: true,
-                },
-            ))
+            let read = Read::new(&name).keys(1, 12).wait(PIN_WAIT_SECONDS);
+            Gate::Answer(Reply::read(&messages, &read))
         }
     })
 }

@@ -25,6 +25,8 @@ pub struct Settings {
     pub warn_below: u64,
     /// `seconds=yes`: always say the seconds left.
     pub always_seconds: bool,
+    /// `repeat=no` turns this off: one answer with the code, then `then`, no question asked.
+    pub repeat: bool,
 }
 
 impl Settings {
@@ -32,29 +34,47 @@ impl Settings {
     ///
     /// # Errors
     ///
-    /// [`Error::Lang`], [`Error::Then`] or [`Error::WarnBelow`] for a value that cannot be used.
+    /// [`Error::Lang`], [`Error::Then`], [`Error::ThenLoop`], [`Error::WarnBelow`] or
+    /// [`Error::Repeat`] for a value that cannot be used.
     pub fn read(fields: &Fields) -> Result<Self, Error> {
-        let [lang, text, then, warn_below, seconds] =
-            fields.last_of(["lang", "text", "then", "warn_below", "seconds"]);
+        let [lang, text, then, warn_below, seconds, repeat] =
+            fields.last_of(["lang", "text", "then", "warn_below", "seconds", "repeat"]);
         let lang = lang.map_or(Ok(Lang::He), Lang::parse)?;
         let intro = text.map(sanitize_text).filter(|t| !t.is_empty());
         let then = then.map_or(Ok(Folder::HANGUP), Folder::parse)?;
+        if then.leads_into(fields.get("ApiExtension")) {
+            return Err(Error::ThenLoop);
+        }
         let warn_below = match warn_below {
             None => DEFAULT_WARN_BELOW,
             Some(v) => crate::bounded::parse(v, 0..=MAX_WARN_BELOW).ok_or(Error::WarnBelow)?,
         };
-        let always_seconds = seconds.is_some_and(|v| {
-            ["yes", "true", "1"]
-                .iter()
-                .any(|yes| v.trim().eq_ignore_ascii_case(yes))
-        });
+        let always_seconds = seconds.is_some_and(|v| yes_or_no(v) == Some(true));
+        let repeat = match repeat {
+            None => true,
+            Some(v) => yes_or_no(v).ok_or(Error::Repeat)?,
+        };
         Ok(Self {
             lang,
             intro,
             then,
             warn_below,
             always_seconds,
+            repeat,
         })
+    }
+}
+
+/// `yes`, `true`, `1` or `no`, `false`, `0`, any case.
+fn yes_or_no(text: &str) -> Option<bool> {
+    let text = text.trim();
+    let is = |words: [&str; 3]| words.iter().any(|w| text.eq_ignore_ascii_case(w));
+    if is(["yes", "true", "1"]) {
+        Some(true)
+    } else if is(["no", "false", "0"]) {
+        Some(false)
+    } else {
+        None
     }
 }
 

@@ -87,6 +87,11 @@ pub struct Texts {
     pub code_invalid: &'static str,
     /// Too many wrong PINs or codes: the account is locked for a while.
     pub locked: &'static str,
+    /// "The link of account" … N … "arrived cut: write its key and settings on lines of their
+    /// own": a menu link that raw joining split where putting it back is ambiguous.
+    pub split_link_before: &'static str,
+    /// See [`split_link_before`](Self::split_link_before).
+    pub split_link_after: &'static str,
 }
 
 /// Hebrew.
@@ -112,6 +117,8 @@ pub static HE: Texts = Texts {
     code_valid: "הקוד נכון",
     code_invalid: "הקוד שגוי",
     locked: "הגישה נחסמה זמנית בגלל ניסיונות שגויים, נא לנסות שוב מאוחר יותר, להתראות",
+    split_link_before: "הקישור של חשבון",
+    split_link_after: "הגיע לשרת חתוך, על מנהל השלוחה לכתוב את המפתח שלו בשורה secret עם מספר החשבון, ואת ההגדרות בשורות digits, algorithm ו period עם אותו מספר",
 };
 
 /// English.
@@ -137,6 +144,8 @@ pub static EN: Texts = Texts {
     code_valid: "The code is correct",
     code_invalid: "The code is wrong",
     locked: "Access is locked for a while after wrong attempts, please try again later, goodbye",
+    split_link_before: "The link of account",
+    split_link_after: "arrived cut, the extension owner must write its key on a secret line with the account number, and its settings on digits, algorithm and period lines with the same number",
 };
 
 /// What the caller hears when a request fails. Errors in the extension's settings name what the
@@ -194,6 +203,15 @@ pub fn spoken(error: Error, lang: Lang) -> &'static str {
         Error::Allow => (
             "רשימת המספרים המורשים שהוגדרה בשלוחה שגויה",
             "The list of allowed phone numbers set for this extension is wrong",
+        ),
+        Error::SplitLink { .. } => (HE.split_link_after, EN.split_link_after),
+        Error::Repeat => (
+            "הגדרת החזרה שגויה, יש להגדיר ל repeat את הערך yes או no",
+            "The repeat setting is wrong, set repeat to yes or no",
+        ),
+        Error::ThenLoop => (
+            "השלוחה שאליה יש לעבור בסיום היא השלוחה הזאת עצמה, על מנהל השלוחה להגדיר hangup או שלוחה אחרת",
+            "The folder to go to at the end is this extension itself, the owner must set hangup or another folder",
         ),
         Error::Then => (
             "השלוחה שאליה יש לעבור בסיום שגויה, יש להגדיר hangup או נתיב שלוחה",
@@ -275,7 +293,7 @@ mod tests {
     use super::*;
     use crate::yemot::speak::is_clean_text;
 
-    fn all(t: &Texts) -> [&'static str; 21] {
+    fn all(t: &Texts) -> [&'static str; 23] {
         [
             t.intro,
             t.again,
@@ -298,6 +316,8 @@ mod tests {
             t.code_valid,
             t.code_invalid,
             t.locked,
+            t.split_link_before,
+            t.split_link_after,
         ]
     }
 

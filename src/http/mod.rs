@@ -12,6 +12,7 @@ pub mod extract;
 pub mod guard;
 pub mod meta;
 pub mod phone;
+pub mod request_line;
 pub mod respond;
 pub mod seal;
 pub mod serve;
@@ -240,8 +241,14 @@ pub fn public_base(state: &AppState, headers: &HeaderMap) -> String {
             .map(str::trim)
             .filter(|v| !v.is_empty())
     };
+    // `X-Forwarded-Proto: HTTPS` or `Forwarded: for=…;proto=https` from a TLS proxy.
+    let forwarded_https = first("forwarded").is_some_and(|f| {
+        f.split(';')
+            .any(|part| part.trim().eq_ignore_ascii_case("proto=https"))
+    });
     let scheme = match first("x-forwarded-proto") {
-        Some("https") => "https",
+        Some(proto) if proto.eq_ignore_ascii_case("https") => "https",
+        _ if forwarded_https => "https",
         _ => "http",
     };
     let host = first("x-forwarded-host")
@@ -252,4 +259,37 @@ pub fn public_base(state: &AppState, headers: &HeaderMap) -> String {
         })
         .unwrap_or("YOUR-SERVER");
     format!("{scheme}://{host}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tls_proxy_is_recognised_however_it_says_so() {
+        let state = AppState::default();
+        let base = |pairs: &[(&'static str, &'static str)]| {
+            let mut headers = HeaderMap::new();
+            for (name, value) in pairs {
+                headers.insert(*name, value.parse().unwrap());
+            }
+            public_base(&state, &headers)
+        };
+        assert_eq!(base(&[("host", "x.example")]), "http://x.example");
+        for https in [
+            &[("host", "x.example"), ("x-forwarded-proto", "https")][..],
+            &[("host", "x.example"), ("x-forwarded-proto", "HTTPS")][..],
+            &[
+                ("host", "x.example"),
+                ("forwarded", "for=1.2.3.4;Proto=https"),
+            ][..],
+        ] {
+            assert_eq!(base(https), "https://x.example", "{https:?}");
+        }
+        let pinned = AppState::default().with_public_url(Some("https://pinned.example".into()));
+        assert_eq!(
+            public_base(&pinned, &HeaderMap::new()),
+            "https://pinned.example"
+        );
+    }
 }

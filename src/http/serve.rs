@@ -76,7 +76,7 @@ pub async fn serve(
         // One small answer per request: send it at once rather than wait on Nagle's algorithm.
         let _ = stream.set_nodelay(true);
         let connection = http.serve_connection(
-            TokioIo::new(stream),
+            TokioIo::new(super::request_line::Spaces::new(stream)),
             TowerToHyperService::new(router.clone()),
         );
         let connection = graceful.watch(connection);

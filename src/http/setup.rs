@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use super::{AppState, public_base};
+use super::AppState;
 
 const INDEX: &str = include_str!("../../assets/index.html");
 const APP_JS: &str = include_str!("../../assets/app.js");
@@ -67,16 +67,18 @@ pub async fn jsqr() -> Response {
 }
 
 /// `GET /setup.json`: what the page needs to know of this server. Nothing secret: whether it
-/// seals, whether it wants a token, and the address Yemot should call.
-pub async fn info(State(state): State<AppState>, headers: HeaderMap) -> Response {
+/// seals, whether it wants a token, and `PUBLIC_URL` when set. Without it the page writes its
+/// own origin into `api_link`: the address the owner reached it by, `https` included, which
+/// no proxy header can get wrong.
+pub async fn info(State(state): State<AppState>) -> Response {
     #[derive(Serialize)]
     struct Info {
-        public_url: String,
+        public_url: Option<String>,
         sealing: bool,
         access_token: bool,
     }
     let mut response = axum::Json(Info {
-        public_url: public_base(&state, &headers),
+        public_url: state.public_url.as_deref().map(str::to_owned),
         sealing: state.seal_keys.is_some(),
         access_token: state.tokens.is_some(),
     })

@@ -8,6 +8,18 @@
 //!
 //! All names and values are decoded into one string, back to back, and each pair is a pair of
 //! ranges into it: one allocation for the text and one for the list, whatever the count.
+//!
+//! # Raw-joined values
+//!
+//! Yemot most likely joins ext.ini `api_add` values into the request as written, percent-encoding
+//! only non-ASCII text. A pasted `otpauth://` link then splits: `secret_2=otpauth://totp/Bank:me?
+//! secret=X&digits=8&issuer=Bank` arrives as `secret_2=otpauth://totp/Bank:me?secret=X`,
+//! `digits=8`, `issuer=Bank`. A link whose `://` arrived unencoded was joined raw, so the pairs
+//! right after it that name link parameters it does not have yet are its own: they are put back
+//! into it ([`LINK_PARAMETERS`]). Those that an owner could also have written as a line of their
+//! own (`digits`, `algorithm`, `period`) and that no link-only parameter (`issuer`, …) follows
+//! are remembered ([`Fields::rejoined`]), so that the call can tell when putting them back may
+//! have taken another account's setting.
 
 use std::fmt;
 use std::ops::Range;
@@ -23,11 +35,30 @@ pub enum FieldsError {
     InvalidJson,
 }
 
+/// The parameters of an `otpauth://` link, put back into a link that raw joining split.
+pub const LINK_PARAMETERS: [&str; 10] = [
+    "secret",
+    "issuer",
+    "algorithm",
+    "digits",
+    "period",
+    "counter",
+    "image",
+    "encoder",
+    "icon",
+    "color",
+];
+
+/// Link parameters that are also options an owner may write on a line of their own.
+const AMBIGUOUS: [&str; 3] = ["digits", "algorithm", "period"];
+
 /// All fields of one request, query first, then body, in the order sent.
 #[derive(Default)]
 pub struct Fields {
     text: String,
     pairs: Vec<(Range<u32>, Range<u32>)>,
+    /// Links that raw joining split, by pair index, with the ambiguous options put back.
+    rejoined: Vec<(u32, Vec<&'static str>)>,
 }
 
 impl Fields {
@@ -46,6 +77,7 @@ impl Fields {
         let mut fields = Self {
             text: String::with_capacity(query.map_or(0, str::len) + body.len()),
             pairs: Vec::with_capacity(16),
+            rejoined: Vec::new(),
         };
         if let Some(query) = query {
             fields.add_query(query);
@@ -69,32 +101,98 @@ impl Fields {
     }
 
     fn push(&mut self, name: &str, value: &str) {
-        let span = |text: &mut String, s: &str| {
-            let start = text.len() as u32;
-            text.push_str(s);
-            start..text.len() as u32
-        };
-        let name = span(&mut self.text, name);
-        let value = span(&mut self.text, value);
+        let name = self.span(name);
+        let value = self.span(value);
         self.pairs.push((name, value));
+    }
+
+    fn span(&mut self, s: &str) -> Range<u32> {
+        let start = self.text.len() as u32;
+        self.text.push_str(s);
+        start..self.text.len() as u32
     }
 
     /// Adds `application/x-www-form-urlencoded` pairs. Never fails: invalid UTF-8 and stray
     /// percent signs are decoded lossily, and the layers above refuse what makes no sense.
     fn add_form(&mut self, bytes: &[u8]) {
-        for (name, value) in form_urlencoded::parse(bytes) {
-            self.push(&name, &value);
-        }
+        self.add_pieces(bytes.split(|&b| b == b'&'));
     }
 
     /// Adds a query string's pairs. A raw `?` inside it separates pairs like `&`: when
-    /// `api_link` already holds a query, Yemot appends its own parameters after a second `?`,
-    /// and a value that really holds a `?` arrives percent-encoded.
+    /// `api_link` already holds a query, Yemot appends its own parameters after a second `?`
+    /// (and a value that really holds a `?` arrives percent-encoded). Only the first `?` of a
+    /// raw `otpauth:` link is the link's own.
     fn add_query(&mut self, query: &str) {
-        if query.contains('?') {
-            self.add_form(query.replace('?', "&").as_bytes());
-        } else {
-            self.add_form(query.as_bytes());
+        if !query.contains('?') {
+            return self.add_form(query.as_bytes());
+        }
+        let mut pieces = Vec::new();
+        for piece in query.as_bytes().split(|&b| b == b'&') {
+            let mut rest = piece;
+            let link = value_of(piece).filter(|v| starts_with_ignore_case(v, b"otpauth"));
+            if let Some(value) = link
+                && let Some(own) = value.iter().position(|&b| b == b'?')
+            {
+                let after = piece.len() - value.len() + own + 1;
+                let end = piece[after..]
+                    .iter()
+                    .position(|&b| b == b'?')
+                    .map_or(piece.len(), |i| after + i);
+                pieces.push(&piece[..end]);
+                rest = piece.get(end + 1..).unwrap_or_default();
+            }
+            pieces.extend(rest.split(|&b| b == b'?'));
+        }
+        self.add_pieces(pieces.into_iter());
+    }
+
+    /// Adds raw `name=value` pieces in order, putting back into a raw-joined link the pieces
+    /// that raw joining split off it.
+    fn add_pieces<'b>(&mut self, pieces: impl Iterator<Item = &'b [u8]>) {
+        let mut pieces = pieces.filter(|p| !p.is_empty()).peekable();
+        while let Some(piece) = pieces.next() {
+            let Some((name, value)) = form_urlencoded::parse(piece).next() else {
+                continue;
+            };
+            let raw_link = value_of(piece).is_some_and(|v| {
+                starts_with_ignore_case(v, b"otpauth") && v.windows(3).any(|w| w == b"://")
+            });
+            if !raw_link {
+                self.push(&name, &value);
+                continue;
+            }
+            let name = self.span(&name);
+            let mut link = value.into_owned();
+            let mut ambiguous = Vec::new();
+            while let Some(next) = pieces.peek() {
+                let Some((param, part)) = form_urlencoded::parse(next).next() else {
+                    break;
+                };
+                let Some(&param) = LINK_PARAMETERS.iter().find(|p| **p == param) else {
+                    break;
+                };
+                if link_has(&link, param) {
+                    break; // A link names each parameter once: this one is a line of its own.
+                }
+                link.push('&');
+                link.push_str(param);
+                link.push('=');
+                link.push_str(&part);
+                if AMBIGUOUS.contains(&param) {
+                    ambiguous.push(param);
+                } else {
+                    // Only a link has this one: what came before it was the link's too, since
+                    // an owner's line cannot sit between two pieces of one value.
+                    ambiguous.clear();
+                }
+                pieces.next();
+            }
+            let value = self.span(&link);
+            let index = self.pairs.len() as u32;
+            self.pairs.push((name, value));
+            if !ambiguous.is_empty() {
+                self.rejoined.push((index, ambiguous));
+            }
         }
     }
 
@@ -204,6 +302,23 @@ impl Fields {
         latest
     }
 
+    /// The options that were put back into the link of the last `name{suffix}` field after raw
+    /// joining split them off, among `digits`, `algorithm` and `period` (see the module
+    /// documentation): an owner could also have meant them as lines of their own.
+    pub fn rejoined(&self, name: &str, suffix: &str) -> &[&'static str] {
+        let Some(index) = self
+            .pairs
+            .iter()
+            .rposition(|(k, _)| self.str_at(k).strip_prefix(name) == Some(suffix))
+        else {
+            return &[];
+        };
+        self.rejoined
+            .iter()
+            .find(|(i, _)| *i as usize == index)
+            .map_or(&[], |(_, options)| options)
+    }
+
     /// Whether this is Yemot's hang-up notice, sent after the caller has gone.
     pub fn is_hangup(&self) -> bool {
         self.get("hangup")
@@ -215,6 +330,28 @@ impl Fields {
     pub fn caller(&self) -> Option<&str> {
         self.get("ApiPhone")
     }
+}
+
+/// The raw value of a `name=value` piece, if it has one.
+fn value_of(piece: &[u8]) -> Option<&[u8]> {
+    piece
+        .iter()
+        .position(|&b| b == b'=')
+        .map(|at| &piece[at + 1..])
+}
+
+fn starts_with_ignore_case(bytes: &[u8], prefix: &[u8]) -> bool {
+    bytes
+        .get(..prefix.len())
+        .is_some_and(|b| b.eq_ignore_ascii_case(prefix))
+}
+
+/// Whether the link's query already names `param`.
+fn link_has(link: &str, param: &str) -> bool {
+    let query = link.split_once('?').map_or("", |(_, q)| q);
+    query
+        .split('&')
+        .any(|pair| pair.split('=').next() == Some(param))
 }
 
 fn digit_count(n: u32) -> usize {
@@ -281,6 +418,66 @@ mod tests {
         let pairs: Vec<_> = fields.pairs().collect();
         assert_eq!(pairs[0], ("secret", "JBSWY3DPEHPK3PXP"));
         assert_eq!(pairs[1], ("ApiCallId", "abc"));
+    }
+
+    #[test]
+    fn a_link_split_by_raw_joining_is_put_back_together() {
+        let fields = form(
+            "ApiPhone=050&secret_2=otpauth://totp/Bank:me?secret=AAA&digits=8&issuer=Bank&name_2=X",
+        );
+        assert_eq!(
+            fields.get("secret_2"),
+            Some("otpauth://totp/Bank:me?secret=AAA&digits=8&issuer=Bank")
+        );
+        assert_eq!((fields.get("digits"), fields.get("issuer")), (None, None));
+        assert_eq!(fields.get("name_2"), Some("X"));
+        assert!(
+            fields.rejoined("secret", "_2").is_empty(),
+            "issuer after digits: both were the link's"
+        );
+        let trailing = form("secret_2=otpauth://totp/B:me?issuer=B&secret=AAA&period=60&digits=8");
+        assert_eq!(trailing.rejoined("secret", "_2"), ["period", "digits"]);
+        assert!(trailing.rejoined("secret", "_1").is_empty());
+    }
+
+    #[test]
+    fn an_encoded_link_was_not_split_and_takes_nothing() {
+        let fields = form("secret=otpauth%3A%2F%2Ftotp%2FX%3Fsecret%3DAAA&digits=8");
+        assert_eq!(fields.get("secret"), Some("otpauth://totp/X?secret=AAA"));
+        assert_eq!(fields.get("digits"), Some("8"));
+        assert!(fields.rejoined("secret", "").is_empty());
+    }
+
+    #[test]
+    fn a_parameter_the_link_already_has_is_a_line_of_its_own() {
+        let fields = form("secret=otpauth://totp/X?secret=AAA&digits=8&digits=6&period=60");
+        assert_eq!(
+            fields.get("secret"),
+            Some("otpauth://totp/X?secret=AAA&digits=8")
+        );
+        assert_eq!(
+            (fields.get("digits"), fields.get("period")),
+            (Some("6"), Some("60"))
+        );
+    }
+
+    #[test]
+    fn a_raw_link_in_a_query_keeps_its_own_question_mark_only() {
+        let fields = Fields::parse(
+            Some("secret_2=otpauth://totp/B:me?secret=AAA&digits=8?ApiCallId=1&ApiPhone=050"),
+            b"",
+            false,
+            10,
+        )
+        .unwrap();
+        assert_eq!(
+            fields.get("secret_2"),
+            Some("otpauth://totp/B:me?secret=AAA&digits=8")
+        );
+        assert_eq!(
+            (fields.get("ApiCallId"), fields.get("ApiPhone")),
+            (Some("1"), Some("050"))
+        );
     }
 
     #[test]

@@ -135,6 +135,33 @@ impl Folder {
     fn as_command(&self) -> &str {
         if self.0.is_empty() { "hangup" } else { &self.0 }
     }
+
+    /// Whether going here from the extension at `extension` (`ApiExtension`: `""` for the root,
+    /// `2`, `2/1`, no leading slash) enters that same extension again: Yemot would call the
+    /// server again with everything collected so far, and the call would go round for ever.
+    /// `.` always does; other paths are resolved against `extension` when Yemot sent it.
+    pub fn leads_into(&self, extension: Option<&str>) -> bool {
+        if self.0 == "." {
+            return true;
+        }
+        let (Some(here), false) = (extension, self.0.is_empty()) else {
+            return false;
+        };
+        let here: Vec<&str> = here.split('/').filter(|p| !p.is_empty()).collect();
+        let mut there: Vec<&str> = if self.0.starts_with('/') {
+            Vec::new()
+        } else {
+            here.clone()
+        };
+        for part in self.0.split('/').filter(|p| !p.is_empty()) {
+            if part == ".." {
+                there.pop();
+            } else {
+                there.push(part);
+            }
+        }
+        there == here
+    }
 }
 
 /// `/`, `.`, `/a/b`, `a/b`, `../a`, `../../a`, `..`: names of letters, digits and `_`.
@@ -162,7 +189,9 @@ fn is_folder_path(text: &str) -> bool {
 }
 
 /// The options of a `read` command that collects keys (tap mode): fields 1 to 15 of Yemot's
-/// `read`, of which these are the ones that vary.
+/// `read`, of which these are the ones that vary. Every `read` accepts silence (field 12 `Ok`,
+/// the value `None`): a question that does not would be asked of a silent caller again and
+/// again, and the call would never end. What silence means is the asker's to decide.
 #[derive(Debug, Clone)]
 pub struct Read<'a> {
     /// Field 1: the parameter name the value comes back under. Must be new in this call.
@@ -175,8 +204,48 @@ pub struct Read<'a> {
     pub wait: u8,
     /// Field 10: allowed keys, written together (`13`); empty for any.
     pub allowed: &'a str,
-    /// Fields 12–13: on no input, continue with the value `None` instead of asking again.
-    pub allow_empty: bool,
+    /// Field 11: how many times the prompt plays before silence counts as the answer.
+    pub prompts: u8,
+}
+
+impl<'a> Read<'a> {
+    /// One key, any key, 7 seconds, one prompt: the usual question.
+    pub fn new(name: &'a str) -> Self {
+        Self {
+            name,
+            max: 1,
+            min: 1,
+            wait: 7,
+            allowed: "",
+            prompts: 1,
+        }
+    }
+
+    /// From `min` to `max` keys.
+    pub fn keys(self, min: u8, max: u8) -> Self {
+        Self { min, max, ..self }
+    }
+
+    /// Waits `seconds` for the first key.
+    pub fn wait(self, seconds: u8) -> Self {
+        Self {
+            wait: seconds,
+            ..self
+        }
+    }
+
+    /// Only these keys (single-key answers, written together).
+    pub fn only(self, allowed: &'a str) -> Self {
+        Self { allowed, ..self }
+    }
+
+    /// Plays the prompt `times` before silence counts.
+    pub fn prompts(self, times: u8) -> Self {
+        Self {
+            prompts: times,
+            ..self
+        }
+    }
 }
 
 /// A complete answer to Yemot. `Debug` shows its length only: the body may speak a code.
@@ -209,22 +278,18 @@ impl Reply {
     }
 
     /// Plays `messages` and collects keys; Yemot then calls again with everything so far plus
-    /// `name=<keys>`. Every field is written out (an empty `wait` hangs up at once, BAIT saw),
-    /// the keys are not played back (field 6 `No`) and no confirmation is asked (field 15).
+    /// `name=<keys>`, or `name=None` after silence. Every field is written out (an empty `wait`
+    /// was seen to hang up at once), the keys are not played back (field 6 `No`) and no
+    /// confirmation is asked (field 15).
     pub fn read(messages: &Messages, read: &Read<'_>) -> Self {
         use std::fmt::Write as _;
         let mut body = String::with_capacity(messages.as_str().len() + 80);
         body.push_str("read=");
         body.push_str(messages.as_str());
-        let (empty_ok, empty_value) = if read.allow_empty {
-            ("Ok", "None")
-        } else {
-            ("", "")
-        };
         let _ = write!(
             body,
-            "={},no,{},{},{},No,no,no,,{},1,{},{},,no",
-            read.name, read.max, read.min, read.wait, read.allowed, empty_ok, empty_value
+            "={},no,{},{},{},No,no,no,,{},{},Ok,None,,no",
+            read.name, read.max, read.min, read.wait, read.allowed, read.prompts
         );
         Self { body }
     }
@@ -308,32 +373,45 @@ mod tests {
     }
 
     #[test]
+    fn a_folder_that_leads_back_into_the_extension_is_recognised() {
+        let into = |then: &str, ext: Option<&str>| Folder::parse(then).unwrap().leads_into(ext);
+        assert!(into(".", None) && into(".", Some("2")));
+        assert!(into("/2", Some("2")) && into("/2/1", Some("2/1")));
+        assert!(into("../2", Some("2")) && into("../1", Some("2/1")));
+        assert!(
+            into("/", Some("")) && into("..", Some("")),
+            "the root's parent is the root"
+        );
+        for (then, ext) in [
+            ("hangup", Some("2")),
+            ("/3", Some("2")),
+            ("3", Some("2")),
+            ("..", Some("2")),
+            ("/", Some("2")),
+            ("/2", None),
+            ("../2", None),
+        ] {
+            assert!(!into(then, ext), "{then} from {ext:?}");
+        }
+    }
+
+    #[test]
     fn read_writes_every_field() {
         let mut m = Messages::new();
         m.text("x");
-        let read = Read {
-            name: "rep1",
-            max: 1,
-            min: 1,
-            wait: 7,
-            allowed: "",
-            allow_empty: true,
-        };
         assert_eq!(
-            Reply::read(&m, &read).as_str(),
+            Reply::read(&m, &Read::new("rep1")).as_str(),
             "read=t-x=rep1,no,1,1,7,No,no,no,,,1,Ok,None,,no"
         );
-        let read = Read {
-            name: "acct",
-            max: 1,
-            min: 1,
-            wait: 7,
-            allowed: "13",
-            allow_empty: false,
-        };
+        let read = Read::new("acct").only("13").prompts(2);
         assert_eq!(
             Reply::read(&m, &read).as_str(),
-            "read=t-x=acct,no,1,1,7,No,no,no,,13,1,,,,no"
+            "read=t-x=acct,no,1,1,7,No,no,no,,13,2,Ok,None,,no"
+        );
+        let read = Read::new("pin1").keys(1, 12).wait(15);
+        assert_eq!(
+            Reply::read(&m, &read).as_str(),
+            "read=t-x=pin1,no,12,1,15,No,no,no,,,1,Ok,None,,no"
         );
     }
 

@@ -216,7 +216,13 @@ impl Yemot {
                 return Err(format!("unknown prefix in {item:?}"));
             }
             match prefix {
-                "t" if data.trim().is_empty() || data.contains(TEXT_FORBIDDEN) => {
+                // As ../shared/yemot-call checks: no separator, no control or line separator.
+                "t" if data.trim().is_empty()
+                    || data.contains(TEXT_FORBIDDEN)
+                    || data
+                        .chars()
+                        .any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')) =>
+                {
                     return Err(format!("bad text item {data:?}"));
                 }
                 "t" => items.push(Item::Text(data.to_owned())),
@@ -299,6 +305,8 @@ fn the_grammar_checker_itself_rejects_bad_replies() {
     for bad in [
         "",
         "id_list_message=t-a.b",
+        "id_list_message=t-a\u{2028}b",
+        "id_list_message=t-a\u{0}b",
         "id_list_message=t-",
         "id_list_message=d-12a",
         "id_list_message=x-1",

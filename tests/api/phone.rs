@@ -3,6 +3,8 @@
 //! step. Every reply passes the test-side grammar check (`Answer::yemot`).
 
 use axum::Router;
+use axum::body::Body;
+use axum::http::Request;
 use yemot_2fa::{AppState, app, otp::Clock};
 
 use crate::helpers::*;
@@ -188,7 +190,11 @@ async fn several_accounts_get_a_menu_and_the_repeat_stays_on_the_choice() {
         ("acct", "124"),
         "only listed keys"
     );
-    assert_eq!(read[11], "", "silence asks again instead of choosing");
+    assert_eq!(
+        (read[10].as_str(), read[11].as_str()),
+        ("2", "Ok"),
+        "the menu plays twice, then silence is an answer"
+    );
 
     let chosen = call.press(&menu, "2").await;
     // Account 2: the RFC SHA256 seed, 8 digits by digits_2, at 1234567890.
@@ -500,5 +506,153 @@ async fn steam_codes_are_spelled_character_by_character() {
             json["algorithm"].as_str()
         ),
         (Some("PV9M4"), Some(5), Some("STEAM"))
+    );
+}
+
+#[tokio::test]
+async fn silence_ends_every_question() {
+    // The menu: played twice by Yemot itself, then silence says goodbye.
+    let mut call = Call::new(
+        FRESH,
+        &[("secret_1", RFC_SHA1), ("secret_2", "JBSWY3DPEHPK3PXP")],
+    );
+    let menu = call.turn().await;
+    let bye = call.press(&menu, "None").await;
+    assert!(bye.codes().is_empty() && bye.hangs_up(), "{}", bye.text());
+    assert_eq!(bye.text(), "להתראות");
+
+    // The PIN: a silent caller is asked again (not told the PIN was wrong), three times at most.
+    let mut call = Call::new(FRESH, &[("secret", RFC_SHA1), ("pin", "4321")]);
+    let mut reply = call.turn().await;
+    for attempt in 2..=3 {
+        reply = call.press(&reply, "None").await;
+        assert_eq!(reply.read().unwrap()[0], format!("pin{attempt}"));
+        assert!(!reply.text().contains("שגוי"), "{}", reply.text());
+    }
+    let end = call.press(&reply, "None").await;
+    assert!(end.read().is_none() && end.hangs_up() && end.codes().is_empty());
+
+    // Every read of every flow accepts silence (field 12 `Ok`).
+    for read in [&menu].iter().filter_map(|r| r.read()) {
+        assert_eq!(read[11], "Ok");
+    }
+}
+
+#[tokio::test]
+async fn a_then_that_leads_back_into_the_extension_is_refused() {
+    // CALL_PARAMS say ApiExtension=2.
+    for then in [".", "/2", "../2"] {
+        let call = Call::new(FRESH, &[("secret", RFC_SHA1), ("then", then)]);
+        let reply = call.turn().await;
+        assert!(reply.codes().is_empty() && reply.hangs_up(), "{then}");
+        assert!(
+            reply.text().contains("השלוחה הזאת עצמה"),
+            "{then}: {}",
+            reply.text()
+        );
+    }
+    let call = Call::new(
+        FRESH,
+        &[("secret", RFC_SHA1), ("then", "/3"), ("repeat", "no")],
+    );
+    assert_eq!(call.turn().await.command("go_to_folder"), Some("/3"));
+}
+
+#[tokio::test]
+async fn repeat_no_answers_once_and_moves_on() {
+    let call = Call::new(
+        FRESH,
+        &[("secret", RFC_SHA1), ("digits", "8"), ("repeat", "no")],
+    );
+    let once = call.turn().await;
+    assert_eq!(once.codes(), ["89005924", "89005924"]);
+    assert!(once.read().is_none() && once.hangs_up());
+    assert_eq!(once.text(), "הקוד הוא | אני חוזר");
+
+    // About to change: the next code too, since the caller cannot ask for it.
+    let call = Call::new(
+        FRESH - 3,
+        &[("secret", RFC_SHA1), ("digits", "8"), ("repeat", "NO")],
+    );
+    let low = call.turn().await;
+    assert_eq!(low.codes()[2..], ["89005924", "89005924"], "{}", low.text());
+    assert!(low.read().is_none() && low.hangs_up());
+
+    let bad = Call::new(FRESH, &[("secret", RFC_SHA1), ("repeat", "sometimes")])
+        .turn()
+        .await;
+    assert!(bad.codes().is_empty() && bad.text().contains("repeat"));
+}
+
+#[tokio::test]
+async fn names_and_issuers_are_made_speakable() {
+    let dirty_link = format!(
+        "otpauth://totp/Bad%00Bank%E2%80%A8:me?secret={RFC_SHA1}&issuer=Bad%1B%5B31mBank%C2%85"
+    );
+    let mut call = Call::new(
+        FRESH,
+        &[
+            ("secret_1", &dirty_link),
+            ("secret_2", "JBSWY3DPEHPK3PXP"),
+            ("name_2", "בנק\u{2028}הדואר\u{0}_שלי"),
+        ],
+    );
+    let menu = call.turn().await; // the grammar check refuses control and line separators
+    assert_eq!(
+        menu.text(),
+        "לקוד של Bad [31mBank הקישו | לקוד של בנק הדואר שלי הקישו",
+        "every character that would break a t- item became a space"
+    );
+    let chosen = call.press(&menu, "1").await;
+    assert_eq!(chosen.codes()[0], "005924");
+}
+
+#[tokio::test]
+async fn a_link_split_by_raw_joining_reads_the_right_code() {
+    // As Yemot most likely sends ext.ini values: ASCII unencoded, so the link's own `&` splits it.
+    let raw = format!(
+        "{CALL_PARAMS}&secret_1=JBSWY3DPEHPK3PXP&name_1=Mail\
+         &secret_2=otpauth://totp/Bank:me?secret={RFC_SHA1}&digits=8&issuer=Bank&name_2=Bank"
+    );
+    let menu = send(&app_at(FRESH), yemot_post(&raw)).await.yemot();
+    assert_eq!(menu.text(), "לקוד של Mail הקישו | לקוד של Bank הקישו");
+    let bank = send(&app_at(FRESH), yemot_post(&format!("{raw}&acct=2")))
+        .await
+        .yemot();
+    assert_eq!(bank.codes(), ["89005924", "89005924"]);
+    let mail = send(&app_at(FRESH), yemot_post(&format!("{raw}&acct=1")))
+        .await
+        .yemot();
+    assert_eq!(
+        mail.codes()[0].len(),
+        6,
+        "the link's digits=8 is not the menu's default"
+    );
+    // The same by GET, where Yemot may add its parameters after a second `?`.
+    let get = Request::get(format!("/api/2fa?{raw}&acct=2?ApiTime=1"))
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(
+        send(&app_at(FRESH), get).await.yemot().codes()[0],
+        "89005924"
+    );
+
+    // Put back, `digits=8` could as well have been a line for every account, and account 2
+    // has none of its own: the owner hears which line to change rather than a wrong code.
+    let ambiguous = format!(
+        "{CALL_PARAMS}&secret_1=otpauth://totp/Bank:me?secret={RFC_SHA1}&digits=8&secret_2=JBSWY3DPEHPK3PXP"
+    );
+    let reply = send(&app_at(FRESH), yemot_post(&format!("{ambiguous}&acct=2")))
+        .await
+        .yemot();
+    assert!(
+        reply.codes() == ["1"] && reply.hangs_up(),
+        "{}",
+        reply.text()
+    );
+    assert!(
+        reply.text().starts_with("הקישור של חשבון"),
+        "{}",
+        reply.text()
     );
 }
