@@ -14,6 +14,8 @@ const TEXTS = {
     token: 'אסימון הגישה של השרת (ACCESS_TOKEN)',
     checkHelp: 'הקוד כאן צריך להיות זהה לקוד באפליקציית האימות.',
     pin: 'קוד אישי למתקשר (4–12 ספרות)', allow: 'מספרי טלפון מורשים (מופרדים בפסיקים)', voice: 'שפת ההקראה',
+    mode: 'מה השלוחה עושה', modeRead: 'מקריאה את הקוד', modeVerify: 'שומרת על שלוחה: המתקשר מקיש את הקוד',
+    then: 'השלוחה שאליה עוברים אחרי קוד נכון', badThen: 'יש לכתוב שלוחה, למשל /7 או 3',
     addAccount: 'הוספת חשבון נוסף לתפריט', accounts: n => `בתפריט: ${n} חשבונות`,
     warning: 'אזהרה: בלי קוד אישי ובלי רשימת מספרים, כל מי שמחייג לשלוחה ישמע את הקוד.',
     copy: 'העתקה', copied: 'הועתק', sealedNote: 'המפתח חתום: בקובץ יש רק אסימון שרק השרת הזה יכול לפתוח.',
@@ -25,6 +27,7 @@ const TEXTS = {
       log: 'המפתח לא נשמר ביומן של ימות המשיח', secret: 'המפתח הסודי', sealed: 'המפתח, חתום', name: 'השם שנאמר בתפריט',
       digits: 'מספר הספרות', algorithm: 'האלגוריתם', period: 'שניות לכל קוד', pin: 'קוד אישי שהמתקשר מקיש',
       allow: 'רק המספרים האלה ישמעו קודים', lang: 'הקראה באנגלית', token: 'אסימון הגישה של השרת',
+      mode: 'המתקשר מקיש את הקוד מהאפליקציה, והקוד לא נאמר', then: 'לכאן עוברים אחרי קוד נכון',
     },
   },
   en: {
@@ -37,6 +40,8 @@ const TEXTS = {
     token: 'The server\'s access token (ACCESS_TOKEN)',
     checkHelp: 'The code here must match the code in your authenticator app.',
     pin: 'Caller PIN (4–12 digits)', allow: 'Allowed phone numbers (comma-separated)', voice: 'Voice language',
+    mode: 'What the extension does', modeRead: 'Reads the code aloud', modeVerify: 'Guards a folder: the caller types the code',
+    then: 'The folder a correct code leads to', badThen: 'Write a folder, such as /7 or 3',
     addAccount: 'Add another account to the menu', accounts: n => `In the menu: ${n} accounts`,
     warning: 'Warning: with no PIN and no allowed numbers, anyone who dials the extension hears the code.',
     copy: 'Copy', copied: 'Copied', sealedNote: 'The key is sealed: the file holds only a token that only this server can open.',
@@ -48,6 +53,7 @@ const TEXTS = {
       log: 'the key stays out of Yemot\'s log', secret: 'the secret key', sealed: 'the key, sealed', name: 'the name said in the menu',
       digits: 'digits per code', algorithm: 'the algorithm', period: 'seconds per code', pin: 'a PIN the caller types',
       allow: 'only these numbers hear codes', lang: 'English voice', token: 'the server\'s access token',
+      mode: 'the caller types the code from the app; no code is said', then: 'where a correct code leads',
     },
   },
 };
@@ -260,6 +266,14 @@ async function buildExtIni() {
     if (pin && pinOk) line(lines, 'pin', pin, e.pin);
     if (allow) line(lines, 'allow', allow, e.allow);
   }
+  const verify = $('mode').value === 'verify';
+  $('then-box').hidden = !verify;
+  const then = $('then').value.trim();
+  const thenOk = /^(\/|\/?[A-Za-z0-9_]+(\/[A-Za-z0-9_]+)*)$/.test(then);
+  if (verify) {
+    line(lines, 'mode', 'verify', e.mode);
+    if (thenOk) line(lines, 'then', then, e.then);
+  }
   if ($('voice').value === 'en') line(lines, 'lang', 'en', e.lang);
   const token = $('token').value.trim();
   if (server.access_token) {
@@ -269,9 +283,10 @@ async function buildExtIni() {
   $('extini').textContent = accounts.length ? lines.map(l => l.text).join('\n') + '\n' : '';
   const explain = $('explain');
   explain.replaceChildren();
-  if (!pinOk) {
+  for (const [bad, key] of [[!pinOk, 'badPin'], [verify && !thenOk, 'badThen']]) {
+    if (!bad) continue;
     const li = document.createElement('li');
-    li.textContent = t('badPin');
+    li.textContent = t(key);
     li.className = 'warning';
     explain.append(li);
   }
@@ -325,7 +340,7 @@ async function start() {
   $('token-box').hidden = !server.access_token;
   $('lang-toggle').addEventListener('click', () => { lang = lang === 'he' ? 'en' : 'he'; applyLang(); });
   $('secret').addEventListener('input', () => { readPaste($('secret').value); changed(); });
-  for (const id of ['name', 'digits', 'algorithm', 'period', 'pin', 'allow', 'voice', 'token']) {
+  for (const id of ['name', 'digits', 'algorithm', 'period', 'pin', 'allow', 'voice', 'token', 'mode', 'then']) {
     $(id).addEventListener('input', changed);
   }
   $('qr').addEventListener('change', () => { if ($('qr').files[0]) readQr($('qr').files[0]); });

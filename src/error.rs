@@ -40,6 +40,16 @@ pub enum Error {
     /// 400 `invalid_then`: `then` is not `hangup` or a folder path.
     #[error("then must be hangup or a folder path such as /1/2")]
     Then,
+    /// 400 `invalid_mode`: `mode` is not `read` or `verify`.
+    #[error("mode must be read or verify")]
+    Mode,
+    /// 400 `then_required`: `mode=verify` without `then`: a valid code must lead somewhere.
+    #[error("mode=verify needs then=<folder>: where a valid code leads")]
+    ThenRequired,
+    /// 400 `code_not_typable`: `mode=verify` for a Steam Guard account, whose codes have
+    /// letters that a phone keypad cannot type.
+    #[error("Steam Guard codes have letters and cannot be typed on a phone")]
+    NotTypable,
     /// 400 `invalid_repeat`: `repeat` is not `yes` or `no`.
     #[error("repeat must be yes or no")]
     Repeat,
@@ -66,7 +76,7 @@ pub enum Error {
     /// 400 `invalid_code`: `code` is missing or not `digits` digits (5 characters for Steam).
     #[error("code must be the digits of the code (spaces, #, * and - are ignored)")]
     InvalidCode,
-    /// 400 `invalid_window`: `window` is not 0 to 10.
+    /// 400 `invalid_window`: `window` is not 0 to 2.
     #[error("window must be a whole number of steps from 0 to 10")]
     Window,
     /// 400 `invalid_after_step`: `after_step` is not a whole number.
@@ -161,6 +171,9 @@ impl Error {
         Self::SplitLink { account: 1 },
         Self::ThenLoop,
         Self::Repeat,
+        Self::Mode,
+        Self::ThenRequired,
+        Self::NotTypable,
         Self::Lang,
         Self::WarnBelow,
         Self::InvalidCode,
@@ -212,6 +225,9 @@ impl Error {
             Self::SplitLink { .. } => "split_link",
             Self::ThenLoop => "then_loops",
             Self::Repeat => "invalid_repeat",
+            Self::Mode => "invalid_mode",
+            Self::ThenRequired => "then_required",
+            Self::NotTypable => "code_not_typable",
             Self::Lang => "invalid_lang",
             Self::WarnBelow => "invalid_warn_below",
             Self::InvalidCode => "invalid_code",
@@ -326,7 +342,7 @@ mod tests {
         let before = codes.len();
         codes.dedup();
         assert_eq!(codes.len(), before, "a code listed twice");
-        assert_eq!(before, 43);
+        assert_eq!(before, 46);
     }
 
     #[test]

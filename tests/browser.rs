@@ -538,6 +538,36 @@ async fn pasted_text_never_writes_a_line_of_its_own_and_every_line_survives_raw_
                 .await,
             json!(["6", "SHA1", "30", ""])
         );
+
+        // "Guard a folder": the caller types the code and a valid one opens the folder.
+        driver.type_into("#secret", "JBSWY3DPEHPK3PXP").await;
+        driver
+            .run_js(
+                "const m = document.getElementById('mode'); m.value = 'verify'; m.dispatchEvent(new Event('input'))",
+                json!([]),
+            )
+            .await;
+        driver.type_into("#then", "/7").await;
+        let lines = driver
+            .wait_for(
+                &format!("return {ext_ini}.includes('then=/7') && {ext_ini}"),
+                "the guard's lines",
+            )
+            .await;
+        let adds = api_adds(lines.as_str().unwrap());
+        assert_eq!(adds, ["secret=JBSWY3DPEHPK3PXP", "mode=verify", "then=/7"]);
+        if let (Some(tool), true) = (common::yemot_call_path(), common::oathtool_available()) {
+            let code = common::oathtool("JBSWY3DPEHPK3PXP", 6, "SHA1", 30, T);
+            let mut args: Vec<String> =
+                adds.iter().flat_map(|a| ["--add".into(), a.clone()]).collect();
+            args.extend(["--raw".into(), "--press".into(), code]);
+            let url = format!("{base}/api/2fa");
+            let call = tokio::task::spawn_blocking(move || common::play(&tool, &url, &args))
+                .await
+                .unwrap();
+            assert!(call.violations.is_empty(), "{:?}", call.violations);
+            assert_eq!(call.ended(), "go to folder /7", "{}", call.heard());
+        }
     })
     .await;
     let _ = stop.send(());

@@ -1,7 +1,8 @@
 //! Every ext.ini example in README.md, played as Yemot plays it: the `api_add` values sent as
 //! a form POST and as a GET, each both percent-encoded and joined raw (`yemot-call --raw`: ASCII
 //! as written, Hebrew encoded), against the server on a real socket. Each call must keep the
-//! protocol (0 violations) and the caller must hear oathtool's code for the account.
+//! protocol (0 violations) and the caller must hear oathtool's code for the account; with
+//! `mode=verify`, typing oathtool's code must open `then`.
 
 mod common;
 
@@ -57,7 +58,8 @@ fn examples() -> Vec<Example> {
     examples
 }
 
-/// What the caller types, and the code they must hear: the last account of a menu is chosen.
+/// What the caller types, and the code they must hear (or, with `mode=verify`, type): the last
+/// account of a menu is chosen.
 fn plan(example: &Example) -> (Vec<String>, String) {
     let numbered: Vec<u8> = (1..=9)
         .filter(|n| example.get(&format!("secret_{n}")).is_some())
@@ -82,10 +84,25 @@ fn plan(example: &Example) -> (Vec<String>, String) {
     if let Some(n) = numbered.last() {
         presses.push(n.to_string());
     }
-    if example.get("repeat") != Some("no") {
+    if example.get("mode") == Some("verify") {
+        presses.push(code.clone());
+    } else if example.get("repeat") != Some("no") {
         presses.push("none".to_owned());
     }
     (presses, code)
+}
+
+/// A server on a real socket, its clock pinned at [`T`]; the address of `/api/2fa`.
+async fn start() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/api/2fa", listener.local_addr().unwrap());
+    tokio::spawn(serve(
+        listener,
+        app(AppState::with_clock(Clock::manual(T))),
+        std::future::pending(),
+        ServeLimits::default(),
+    ));
+    url
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -96,14 +113,6 @@ async fn every_ext_ini_example_in_readme_reads_the_right_code_raw_or_encoded() {
     if !common::oathtool_available() {
         return;
     }
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/api/2fa", listener.local_addr().unwrap());
-    tokio::spawn(serve(
-        listener,
-        app(AppState::with_clock(Clock::manual(T))),
-        std::future::pending(),
-        ServeLimits::default(),
-    ));
     let examples = examples();
     assert!(
         examples.len() >= 10,
@@ -132,7 +141,8 @@ async fn every_ext_ini_example_in_readme_reads_the_right_code_raw_or_encoded() {
         ] {
             let mut args = args.clone();
             args.extend(shape.iter().map(|s| (*s).to_owned()));
-            let url = url.clone();
+            // A server of its own: a code that opened a door once is used on that server.
+            let url = start().await;
             let tool = tool.clone();
             let call = tokio::task::spawn_blocking(move || common::play(&tool, &url, &args))
                 .await
@@ -140,11 +150,25 @@ async fn every_ext_ini_example_in_readme_reads_the_right_code_raw_or_encoded() {
             let what = format!("README line {} {shape:?}", example.line);
             assert!(call.violations.is_empty(), "{what}: {:?}", call.violations);
             let heard = call.digits();
-            assert!(
-                heard.iter().filter(|d| **d == code).count() >= 2,
-                "{what}: heard {heard:?} ({}), oathtool says {code}",
-                call.heard()
-            );
+            if let Some(then) = example
+                .get("then")
+                .filter(|_| example.get("mode") == Some("verify"))
+            {
+                // The door opens on oathtool's code, and no code is said.
+                assert_eq!(
+                    call.ended(),
+                    format!("go to folder {then}"),
+                    "{what}: {}",
+                    call.heard()
+                );
+                assert!(heard.iter().all(|d| d.len() < 6), "{what}: said {heard:?}");
+            } else {
+                assert!(
+                    heard.iter().filter(|d| **d == code).count() >= 2,
+                    "{what}: heard {heard:?} ({}), oathtool says {code}",
+                    call.heard()
+                );
+            }
             played.insert(what, call.ended().to_owned());
         }
     }

@@ -1,5 +1,6 @@
 //! Two replicas sharing one real `redis-server` (`REDIS_URL`): the lockout holds across them,
-//! and when Redis goes away a protected account stays closed while unprotected ones still read.
+//! a code that opened the way on one is used on the other, and when Redis goes away a protected
+//! account stays closed while unprotected ones still read.
 //!
 //! The test starts its own `redis-server` on a free loopback port. CI installs it
 //! (`apt-get install redis-server`) and this test fails there without it; elsewhere, without it,
@@ -153,16 +154,17 @@ async fn two_replicas_share_one_lockout_and_fail_closed_without_redis() {
         assert!(call.contains("הגישה נחסמה זמנית"), "{call}");
     }
 
-    // A code used on one replica is used on the other: the claim is shared.
-    let id = yemot_2fa::store::Identity::of_key(b"12345678901234567890");
-    let store = Store::redis(&redis.url).unwrap();
-    assert!(store.claim(&id, 41152263, 60).await.unwrap());
+    // mode=verify: a code that opened the way on one replica is used on the other.
+    let verify = |code: &str| {
+        format!("mode=verify&then=/5&secret=JBSWY3DPEHPK3PXP&ApiExtension=2&code1={code}")
+    };
+    // oathtool --totp -b JBSWY3DPEHPK3PXP -N @1234567890
+    let first = phone(a, &verify("742275")).await;
+    assert!(first.ends_with("go_to_folder=/5"), "{first}");
+    let again = phone(b, &verify("742275")).await;
     assert!(
-        !Store::redis(&redis.url)
-            .unwrap()
-            .claim(&id, 41152263, 60)
-            .await
-            .unwrap()
+        again.contains("כבר שימש") && !again.contains("go_to_folder=/5"),
+        "{again}"
     );
 
     // Redis goes away: a PIN-protected account is not opened (fail closed), while an account

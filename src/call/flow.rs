@@ -27,7 +27,7 @@ use crate::yemot::{Fields, Messages, Read, Reply};
 
 use super::accounts::{self, Entry};
 use super::guard::{self, Context, Gate, end};
-use super::settings::{Settings, lang_of};
+use super::settings::{Mode, Settings, lang_of};
 use super::texts::{Lang, Texts};
 
 /// Most "press 1 to hear it again" rounds in one call.
@@ -98,6 +98,9 @@ async fn turn(fields: &Fields, cx: &Context<'_>) -> Result<Reply, Error> {
             guard::admit(own, &[entry.identity()], fields, texts, cx, now).await?
     {
         return Ok(reply);
+    }
+    if settings.mode == Mode::Verify {
+        return super::verify::turn(entry, &settings, fields, cx, now).await;
     }
     let round = match last_repeat(fields) {
         None => 0,

@@ -10,6 +10,7 @@ pub mod flow;
 pub mod guard;
 pub mod settings;
 pub mod texts;
+pub mod verify;
 
 pub use flow::{answer, code_messages, spoken_error};
 pub use guard::Context;

@@ -12,6 +12,21 @@ pub const DEFAULT_WARN_BELOW: u64 = 7;
 /// The largest `warn_below` accepted.
 pub const MAX_WARN_BELOW: u64 = 60;
 
+/// What the extension does with a caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// `mode=read` (the default): say the account's current code.
+    Read,
+    /// `mode=verify`: ask the caller for the code from their app, and only a valid one goes on
+    /// to `then`.
+    Verify,
+}
+
+/// Steps on each side of now a typed code may come from, in `mode=verify` (`window`).
+pub const DEFAULT_VERIFY_WINDOW: u64 = 1;
+/// The widest `window` in `mode=verify`.
+pub const MAX_VERIFY_WINDOW: u64 = 2;
+
 /// The flow settings of one extension.
 #[derive(Debug)]
 pub struct Settings {
@@ -27,6 +42,12 @@ pub struct Settings {
     pub always_seconds: bool,
     /// `repeat=no` turns this off: one answer with the code, then `then`, no question asked.
     pub repeat: bool,
+    /// `mode`: read the code, or verify one the caller types.
+    pub mode: Mode,
+    /// `success`: replaces "the code is correct" in `mode=verify`, already made speakable.
+    pub success: Option<String>,
+    /// `window`: in `mode=verify`, steps on each side of now a typed code may come from.
+    pub window: u64,
 }
 
 impl Settings {
@@ -34,11 +55,31 @@ impl Settings {
     ///
     /// # Errors
     ///
-    /// [`Error::Lang`], [`Error::Then`], [`Error::ThenLoop`], [`Error::WarnBelow`] or
-    /// [`Error::Repeat`] for a value that cannot be used.
+    /// [`Error::Lang`], [`Error::Then`], [`Error::ThenLoop`], [`Error::WarnBelow`],
+    /// [`Error::Repeat`], [`Error::Mode`], [`Error::ThenRequired`] or [`Error::Window`] for a
+    /// value that cannot be used.
     pub fn read(fields: &Fields) -> Result<Self, Error> {
-        let [lang, text, then, warn_below, seconds, repeat] =
-            fields.last_of(["lang", "text", "then", "warn_below", "seconds", "repeat"]);
+        let [
+            lang,
+            text,
+            then,
+            warn_below,
+            seconds,
+            repeat,
+            mode,
+            success,
+            window,
+        ] = fields.last_of([
+            "lang",
+            "text",
+            "then",
+            "warn_below",
+            "seconds",
+            "repeat",
+            "mode",
+            "success",
+            "window",
+        ]);
         let lang = lang.map_or(Ok(Lang::He), Lang::parse)?;
         let intro = text.map(sanitize_text).filter(|t| !t.is_empty());
         let then = then.map_or(Ok(Folder::HANGUP), Folder::parse)?;
@@ -54,6 +95,20 @@ impl Settings {
             None => true,
             Some(v) => yes_or_no(v).ok_or(Error::Repeat)?,
         };
+        let mode = match mode.map(str::trim) {
+            None => Mode::Read,
+            Some(m) if m.eq_ignore_ascii_case("read") => Mode::Read,
+            Some(m) if m.eq_ignore_ascii_case("verify") => Mode::Verify,
+            Some(_) => return Err(Error::Mode),
+        };
+        if mode == Mode::Verify && then == Folder::HANGUP {
+            // Opening the way to nowhere: the owner forgot where a valid code leads.
+            return Err(Error::ThenRequired);
+        }
+        let window = match window {
+            None => DEFAULT_VERIFY_WINDOW,
+            Some(w) => crate::bounded::parse(w, 0..=MAX_VERIFY_WINDOW).ok_or(Error::Window)?,
+        };
         Ok(Self {
             lang,
             intro,
@@ -61,6 +116,9 @@ impl Settings {
             warn_below,
             always_seconds,
             repeat,
+            mode,
+            success: success.map(sanitize_text).filter(|t| !t.is_empty()),
+            window,
         })
     }
 }

@@ -92,6 +92,16 @@ pub struct Texts {
     pub split_link_before: &'static str,
     /// See [`split_link_before`](Self::split_link_before).
     pub split_link_after: &'static str,
+    /// `mode=verify`: asks for the code from the caller's app.
+    pub verify_prompt: &'static str,
+    /// `mode=verify`: a wrong code, with tries left.
+    pub verify_wrong: &'static str,
+    /// `mode=verify`: a code that already opened the way once.
+    pub verify_used: &'static str,
+    /// `mode=verify`: the code is right; the call goes on to `then`.
+    pub verified: &'static str,
+    /// `mode=verify`: every try was wrong.
+    pub verify_failed: &'static str,
 }
 
 /// Hebrew.
@@ -117,6 +127,11 @@ pub static HE: Texts = Texts {
     code_valid: "הקוד נכון",
     code_invalid: "הקוד שגוי",
     locked: "הגישה נחסמה זמנית בגלל ניסיונות שגויים, נא לנסות שוב מאוחר יותר, להתראות",
+    verify_prompt: "נא להקיש את הקוד שמופיע באפליקציית האימות",
+    verify_wrong: "הקוד שגוי, נא לנסות שוב",
+    verify_used: "הקוד הזה כבר שימש, נא להמתין לקוד הבא ולהקיש אותו",
+    verified: "הקוד אומת בהצלחה",
+    verify_failed: "הקוד שגוי, להתראות",
     split_link_before: "הקישור של חשבון",
     split_link_after: "הגיע לשרת חתוך, על מנהל השלוחה לכתוב את המפתח שלו בשורה secret עם מספר החשבון, ואת ההגדרות בשורות digits, algorithm ו period עם אותו מספר",
 };
@@ -144,6 +159,11 @@ pub static EN: Texts = Texts {
     code_valid: "The code is correct",
     code_invalid: "The code is wrong",
     locked: "Access is locked for a while after wrong attempts, please try again later, goodbye",
+    verify_prompt: "Please enter the code shown in your authenticator app",
+    verify_wrong: "Wrong code, please try again",
+    verify_used: "This code was already used, please wait for the next code and enter it",
+    verified: "The code is verified",
+    verify_failed: "Wrong code, goodbye",
     split_link_before: "The link of account",
     split_link_after: "arrived cut, the extension owner must write its key on a secret line with the account number, and its settings on digits, algorithm and period lines with the same number",
 };
@@ -205,6 +225,22 @@ pub fn spoken(error: Error, lang: Lang) -> &'static str {
             "The list of allowed phone numbers set for this extension is wrong",
         ),
         Error::SplitLink { .. } => (HE.split_link_after, EN.split_link_after),
+        Error::Window => (
+            "טווח הקודים שהוגדר ב window שגוי, יש להגדיר 0, 1 או 2",
+            "The window set for this extension is wrong, set 0, 1 or 2",
+        ),
+        Error::Mode => (
+            "מצב השלוחה שהוגדר שגוי, יש להגדיר ל mode את הערך read או verify",
+            "The mode set for this extension is wrong, set mode to read or verify",
+        ),
+        Error::ThenRequired => (
+            "במצב אימות יש להגדיר then, את השלוחה שאליה עוברים אחרי קוד נכון",
+            "In verify mode the owner must set then, the folder a correct code leads to",
+        ),
+        Error::NotTypable => (
+            "קודים של סטים כוללים אותיות ואי אפשר להקיש אותם בטלפון",
+            "Steam Guard codes have letters and cannot be typed on a phone",
+        ),
         Error::Repeat => (
             "הגדרת החזרה שגויה, יש להגדיר ל repeat את הערך yes או no",
             "The repeat setting is wrong, set repeat to yes or no",
@@ -258,7 +294,6 @@ pub fn spoken(error: Error, lang: Lang) -> &'static str {
         | Error::BadRequest
         | Error::PayloadTooLarge
         | Error::UnsupportedMediaType
-        | Error::Window
         | Error::AfterStep
         | Error::Bytes
         | Error::Label => (
@@ -293,7 +328,7 @@ mod tests {
     use super::*;
     use crate::yemot::speak::is_clean_text;
 
-    fn all(t: &Texts) -> [&'static str; 23] {
+    fn all(t: &Texts) -> [&'static str; 28] {
         [
             t.intro,
             t.again,
@@ -318,6 +353,11 @@ mod tests {
             t.locked,
             t.split_link_before,
             t.split_link_after,
+            t.verify_prompt,
+            t.verify_wrong,
+            t.verify_used,
+            t.verified,
+            t.verify_failed,
         ]
     }
 

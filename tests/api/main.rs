@@ -12,4 +12,5 @@ mod protection;
 mod sealed;
 mod socket;
 mod vectors;
+mod verify_mode;
 mod yemot;
