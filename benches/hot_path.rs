@@ -52,7 +52,7 @@ fn reply_rendering(c: &mut Criterion) {
             let mut messages = call::code_messages(black_box(&code), HE.intro, &HE);
             messages.text(HE.repeat_prompt);
             let read = Read::new("rep1");
-            Reply::read(&messages, &read)
+            Reply::read(messages, &read)
         })
     });
     let state = AppState::with_clock(Clock::manual(1_234_567_890));
@@ -62,7 +62,7 @@ fn reply_rendering(c: &mut Criterion) {
     c.bench_function("phone/answer", |b| {
         b.to_async(&runtime).iter(|| async {
             let fields = Fields::from_form(black_box(b"secret=JBSWY3DPEHPK3PXP"));
-            call::answer(&fields, &state.context()).await
+            call::turn(&fields, &state.context()).await
         })
     });
 }

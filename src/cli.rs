@@ -12,7 +12,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::call::accounts;
 use crate::config::Config;
-use crate::http::{app, serve, shutdown_signal};
+use crate::http::{app, metrics_app, serve, serve_counting, shutdown_signal};
 use crate::otp::seal::{self, SealError, SealKeys};
 use crate::telemetry;
 use crate::yemot::ext_ini;
@@ -152,12 +152,23 @@ pub async fn serve_main() -> ExitCode {
         Err(e) => return fail(&format!("cannot listen on {host}:{port}: {e}")),
     };
     config.log_start(listener.local_addr().ok());
-    let limits = config.serve;
+    let (limits, metrics_addr) = (config.serve, config.metrics.then_some(config.metrics_addr));
     let state = match config.into_state() {
         Ok(state) => state,
         Err(e) => return fail(&e.to_string()),
     };
-    if let Err(e) = serve(listener, app(state), shutdown_signal(), limits).await {
+    if let Some(Some(addr)) = metrics_addr {
+        match tokio::net::TcpListener::bind(addr).await {
+            Ok(metrics) => {
+                let router = metrics_app(state.clone());
+                tokio::spawn(serve(metrics, router, shutdown_signal(), limits));
+            }
+            Err(e) => return fail(&format!("cannot listen on METRICS_ADDR {addr}: {e}")),
+        }
+    }
+    let refused = state.metrics.refused_connections();
+    let served = serve_counting(listener, app(state), shutdown_signal(), limits, refused);
+    if let Err(e) = served.await {
         return fail(&format!("server error: {e}"));
     }
     tracing::info!("yemot-2fa stopped");

@@ -37,6 +37,10 @@ pub struct Config {
     pub redis_url: Option<String>,
     /// `LIMITER_CAPACITY`: accounts' worth of records the in-memory store keeps.
     pub limiter_capacity: u64,
+    /// `METRICS`: whether `/metrics` is served at all.
+    pub metrics: bool,
+    /// `METRICS_ADDR`: serve `/metrics` on this address alone, not on the main port.
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 /// One numeric variable: its name, its default, the values it may take, and their unit.
@@ -65,6 +69,12 @@ const HEADER_SECS: Number = Number::secs(
     3600,
 );
 const DRAIN_SECS: Number = Number::secs("DRAIN_SECS", ServeLimits::DEFAULT_DRAIN_SECS, 0, 600);
+const MAX_CONNECTIONS: Number = Number::new(
+    "MAX_CONNECTIONS",
+    ServeLimits::DEFAULT_MAX_CONNECTIONS,
+    16,
+    1_000_000,
+);
 const LIMITER_CAPACITY: Number = Number::new(
     "LIMITER_CAPACITY",
     memory::DEFAULT_CAPACITY as usize,
@@ -187,7 +197,22 @@ impl Config {
             serve: ServeLimits {
                 header_timeout: env.seconds(&HEADER_SECS)?,
                 drain_timeout: env.seconds(&DRAIN_SECS)?,
+                max_connections: env.number(&MAX_CONNECTIONS)? as usize,
             },
+            metrics: env
+                .parsed("METRICS", "on or off", |v| {
+                    match v.trim().to_ascii_lowercase().as_str() {
+                        "on" | "yes" | "true" | "1" => Ok(Some(true)),
+                        "off" | "no" | "false" | "0" => Ok(Some(false)),
+                        _ => Err(""),
+                    }
+                })?
+                .unwrap_or(true),
+            metrics_addr: env.parsed(
+                "METRICS_ADDR",
+                "an address and port such as 127.0.0.1:9100",
+                |v| v.trim().parse().map(Some).map_err(|_| ""),
+            )?,
             redis_url,
             limiter_capacity: env.number(&LIMITER_CAPACITY)?,
         })
@@ -226,7 +251,8 @@ impl Config {
             .with_seal_keys(self.seal_keys)
             .with_public_url(self.public_url)
             .with_limits(self.limits)
-            .with_store(store))
+            .with_store(store)
+            .with_metrics_route(self.metrics && self.metrics_addr.is_none()))
     }
 }
 

@@ -178,6 +178,22 @@ async fn nothing_secret_is_logged_or_echoed_at_trace_level() {
         }
     }
 
+    // What every path above left in /metrics: counts under fixed labels, nothing they carried.
+    let metrics = router
+        .clone()
+        .oneshot(Request::get("/metrics").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let metrics = metrics.into_body().collect().await.unwrap().to_bytes();
+    let metrics = String::from_utf8(metrics.to_vec()).unwrap();
+    assert!(
+        metrics.contains(r#"outcome="locked""#),
+        "the lockouts above were counted:\n{metrics}"
+    );
+    for needle in [SENTINEL, &SENTINEL.to_lowercase(), PHONE, PIN, &code] {
+        assert!(!metrics.contains(needle), "{needle} reached /metrics");
+    }
+
     // Limits: too many parameters, and a request shed while another holds the only place.
     let too_many = format!("{}secret={SENTINEL}", "k&".repeat(300));
     for req in [
@@ -193,26 +209,32 @@ async fn nothing_secret_is_logged_or_echoed_at_trace_level() {
         let body = response.into_body().collect().await.unwrap().to_bytes();
         assert!(!String::from_utf8_lossy(&body).contains(SENTINEL));
     }
-    let narrow = app(
-        AppState::with_clock(Clock::manual(T)).with_limits(yemot_2fa::http::Limits {
+    // The only place held by a request whose PIN check waits on an attempt store that never
+    // answers (REDIS_URL at a listener that accepts and stays silent).
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let store_url = format!("redis://{}", silent.local_addr().unwrap());
+    let quiet = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            open.push(socket);
+        }
+    });
+    let narrow = app(AppState::with_clock(Clock::manual(T))
+        .with_limits(yemot_2fa::http::Limits {
             max_concurrent: 1,
             ..Default::default()
-        }),
-    );
-    let (hold, held) = tokio::sync::mpsc::channel::<Result<axum::body::Bytes, std::io::Error>>(1);
-    let mut held = held;
-    let stream = futures_util::stream::poll_fn(move |cx| held.poll_recv(cx));
+        })
+        .with_store(yemot_2fa::store::Store::redis(&store_url).unwrap()));
     let holder = tokio::spawn(
         narrow.clone().oneshot(
             Request::post("/api/2fa")
-                .body(Body::from_stream(stream))
+                .body(Body::from(format!(
+                    "ApiPhone={PHONE}&secret={SENTINEL}&pin={PIN}&pin1={PIN}"
+                )))
                 .unwrap(),
         ),
     );
-    hold.send(Ok(axum::body::Bytes::from(format!("secret={SENTINEL}"))))
-        .await
-        .unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     let shed = narrow
         .clone()
         .oneshot(
@@ -225,9 +247,18 @@ async fn nothing_secret_is_logged_or_echoed_at_trace_level() {
         .await
         .unwrap();
     let body = shed.into_body().collect().await.unwrap().to_bytes();
-    assert!(String::from_utf8_lossy(&body).contains("id_list_message=t-"));
-    drop(hold);
-    holder.await.unwrap().unwrap();
+    assert!(
+        String::from_utf8_lossy(&body).contains("עמוס"),
+        "shed, and said so"
+    );
+    let held = holder.await.unwrap().unwrap();
+    let body = held.into_body().collect().await.unwrap().to_bytes();
+    let body = String::from_utf8_lossy(&body);
+    assert!(
+        body.contains("id_list_message=t-") && !body.contains(SENTINEL),
+        "{body}"
+    );
+    quiet.abort();
 
     // With ACCESS_TOKEN set: wrong tokens in every place a token can go, and the right one.
     let tokens = yemot_2fa::http::AccessTokens::parse(TOKEN).unwrap();
@@ -309,7 +340,9 @@ async fn nothing_secret_is_logged_or_echoed_at_trace_level() {
                 "unreachable"
             }),
         )
-        .layer(yemot_2fa::http::guard::GuardLayer::new(8));
+        .layer(yemot_2fa::http::guard::GuardLayer::new(
+            std::sync::Arc::default(),
+        ));
     let phone = boom
         .clone()
         .oneshot(Request::get("/boom").body(Body::empty()).unwrap())

@@ -27,21 +27,13 @@ use crate::yemot::{Fields, Messages, Read, Reply};
 
 use super::accounts::{self, Entry};
 use super::guard::{self, Context, Gate, end};
-use super::settings::{Mode, Settings, lang_of};
+use super::settings::{Mode, Settings};
 use super::texts::{Lang, Texts};
 
 /// Most "press 1 to hear it again" rounds in one call.
 pub const MAX_REPEATS: u32 = 5;
 /// Times the menu plays before silence counts: once more for a caller still deciding.
 const MENU_PROMPTS: u8 = 2;
-
-/// Answers one turn of a call. Never fails: every problem becomes a spoken message.
-pub async fn answer(fields: &Fields, cx: &Context<'_>) -> Reply {
-    match turn(fields, cx).await {
-        Ok(reply) => reply,
-        Err(error) => spoken_error(error, lang_of(fields)),
-    }
-}
 
 /// A spoken error, then hang up.
 pub fn spoken_error(error: Error, lang: Lang) -> Reply {
@@ -57,7 +49,7 @@ pub fn spoken_error(error: Error, lang: Lang) -> Reply {
     } else {
         messages.text(super::texts::spoken(error, lang));
     }
-    Reply::say_then_hangup(&messages)
+    Reply::say_then_hangup(messages)
 }
 
 /// The message list that reads a code: intro, the code, "I repeat", the code again.
@@ -71,7 +63,14 @@ pub fn code_messages(code: &Code, intro: &str, texts: &Texts) -> Messages {
     messages
 }
 
-async fn turn(fields: &Fields, cx: &Context<'_>) -> Result<Reply, Error> {
+/// Answers one turn of a call: what the caller hears next.
+///
+/// # Errors
+///
+/// Whatever keeps the call from going on (a setting that cannot be used, a key that does not
+/// work, the store out of reach): tell it with [`spoken_error`], in the voice of
+/// [`lang_of`]`(fields)`.
+pub async fn turn(fields: &Fields, cx: &Context<'_>) -> Result<Reply, Error> {
     let settings = Settings::read(fields)?;
     let texts = settings.lang.texts();
     let plain = accounts::plain_protection(fields)?;
@@ -84,8 +83,9 @@ async fn turn(fields: &Fields, cx: &Context<'_>) -> Result<Reply, Error> {
             return Ok(reply);
         }
     }
+    let mut entries = entries;
     let entry = match choose(&entries, fields, texts, &settings) {
-        Ok(entry) => entry,
+        Ok(index) => entries.swap_remove(index),
         Err(reply) => return Ok(reply),
     };
     let own = match (entry.sealed, all_plain) {
@@ -100,14 +100,14 @@ async fn turn(fields: &Fields, cx: &Context<'_>) -> Result<Reply, Error> {
         return Ok(reply);
     }
     if settings.mode == Mode::Verify {
-        return super::verify::turn(entry, &settings, fields, cx, now).await;
+        return super::verify::turn(&entry, &settings, fields, cx, now).await;
     }
     let round = match last_repeat(fields) {
         None => 0,
         Some((n, pressed)) if pressed.trim() == "1" => n,
-        Some(_) => return Ok(Reply::say_then(&say(texts.goodbye), &settings.then)),
+        Some(_) => return Ok(Reply::say_then(say(texts.goodbye), &settings.then)),
     };
-    Ok(reading(&entry.account, &settings, round, now))
+    Ok(reading(entry.account, &settings, round, now))
 }
 
 /// One text, as a message list.
@@ -120,25 +120,25 @@ fn say(text: &str) -> Messages {
 /// The account this turn is about: the only one, or the caller's menu choice; else the menu,
 /// goodbye to a caller who stayed silent through it, or the end of a call whose choice matches
 /// nothing.
-fn choose<'e>(
-    entries: &'e [Entry],
+fn choose(
+    entries: &[Entry],
     fields: &Fields,
     texts: &Texts,
     settings: &Settings,
-) -> Result<&'e Entry, Reply> {
-    if let [only] = entries {
-        return Ok(only);
+) -> Result<usize, Reply> {
+    if let [_only] = entries {
+        return Ok(0);
     }
     let Some(choice) = fields.get("acct") else {
         return Err(menu(entries, texts));
     };
     let choice = choice.trim();
     if is_silence(choice) {
-        return Err(Reply::say_then(&say(texts.goodbye), &settings.then));
+        return Err(Reply::say_then(say(texts.goodbye), &settings.then));
     }
     entries
         .iter()
-        .find(|e| choice == e.key.to_string())
+        .position(|e| choice.len() == 1 && choice.as_bytes()[0] == b'0' + e.key)
         .ok_or_else(|| end(texts.choice_invalid))
 }
 
@@ -148,10 +148,10 @@ fn is_silence(answer: &str) -> bool {
 }
 
 /// One reading of the code. `round` is how many times the caller already pressed 1.
-fn reading(account: &Account, settings: &Settings, round: u32, now: u64) -> Reply {
+fn reading(account: Account, settings: &Settings, round: u32, now: u64) -> Reply {
     let texts = settings.lang.texts();
     let intro = settings.intro.as_deref().unwrap_or(texts.intro);
-    let generator = Generator::new(&account.secret, &account.params);
+    let generator = Generator::from_secret(account.secret, &account.params);
     let code = generator.code_at(now);
     // Warn when the code is about to change.
     let low = code.ttl < settings.warn_below;
@@ -192,15 +192,20 @@ fn reading(account: &Account, settings: &Settings, round: u32, now: u64) -> Repl
                 .text(texts.again)
                 .code(next.as_str());
         }
-        return Reply::say_then(&messages, &settings.then);
+        return Reply::say_then(messages, &settings.then);
     }
     if round >= MAX_REPEATS {
         messages.text(texts.goodbye);
-        return Reply::say_then(&messages, &settings.then);
+        return Reply::say_then(messages, &settings.then);
     }
     messages.text(prompt);
-    let name = format!("rep{}", round + 1);
-    Reply::read(&messages, &Read::new(&name))
+    // `rep1` … `rep5`: written without formatting, one digit (MAX_REPEATS is 5).
+    const _: () = assert!(MAX_REPEATS < 9);
+    let name = [b'r', b'e', b'p', b'1' + round as u8];
+    Reply::read(
+        messages,
+        &Read::new(std::str::from_utf8(&name).unwrap_or("rep1")),
+    )
 }
 
 fn seconds_left(messages: &mut Messages, texts: &Texts, ttl: u64) {
@@ -229,7 +234,7 @@ fn menu(entries: &[Entry], texts: &Texts) -> Reply {
         allowed.push_str(&key_text);
     }
     let read = Read::new("acct").only(&allowed).prompts(MENU_PROMPTS);
-    Reply::read(&messages, &read)
+    Reply::read(messages, &read)
 }
 
 /// The latest repeat round Yemot reported: its number and the key pressed (`None` for none).

@@ -45,7 +45,7 @@ pub enum Gate {
 pub fn end(text: &str) -> Reply {
     let mut messages = Messages::new();
     messages.text(text);
-    Reply::say_then_hangup(&messages)
+    Reply::say_then_hangup(messages)
 }
 
 /// Checks a phone caller against `protection`, which guards the accounts `ids`: the caller's
@@ -54,7 +54,9 @@ pub fn end(text: &str) -> Reply {
 ///
 /// # Errors
 ///
-/// [`Error::StoreUnavailable`] when the lockout cannot be checked: the account stays closed.
+/// [`Error::Locked`] (spoken like any error, and counted under its code) for a locked account
+/// or the wrong PIN that locks it; [`Error::StoreUnavailable`] when the lockout cannot be
+/// checked: the account stays closed.
 pub async fn admit(
     protection: &Protection,
     ids: &[Identity],
@@ -75,15 +77,15 @@ pub async fn admit(
     let Some(pin) = &protection.pin else {
         return Ok(Gate::Open);
     };
-    if any_locked(ids, cx.store, now).await? {
-        return Ok(Gate::Answer(end(texts.locked)));
+    if let Some(retry_after) = any_locked(ids, cx.store, now).await? {
+        return Err(Error::Locked { retry_after });
     }
     let check = check_pin(pin, fields);
     if check != PinCheck::Passed && latest_is_a_guess(fields) {
         // Counted on the turn that judges the attempt; a caller who typed nothing guessed
         // nothing.
-        if fail_all(ids, cx.store, now).await? {
-            return Ok(Gate::Answer(end(texts.locked)));
+        if let Some(retry_after) = fail_all(ids, cx.store, now).await? {
+            return Err(Error::Locked { retry_after });
         }
     }
     Ok(match check {
@@ -97,7 +99,7 @@ pub async fn admit(
             messages.text(texts.pin_prompt);
             let name = format!("pin{attempt}");
             let read = Read::new(&name).keys(1, 12).wait(PIN_WAIT_SECONDS);
-            Gate::Answer(Reply::read(&messages, &read))
+            Gate::Answer(Reply::read(messages, &read))
         }
     })
 }
@@ -184,21 +186,23 @@ pub async fn verify_code(
     Ok(verdict)
 }
 
-/// Whether any of `ids` is locked at `now`.
-async fn any_locked(ids: &[Identity], store: &Store, now: u64) -> Result<bool, Error> {
+/// Whether any of `ids` is locked at `now`: for how many seconds more, if so.
+async fn any_locked(ids: &[Identity], store: &Store, now: u64) -> Result<Option<u64>, Error> {
     for id in ids {
-        if let Status::Locked { .. } = store.status(id, now).await? {
-            return Ok(true);
+        if let Status::Locked { retry_after } = store.status(id, now).await? {
+            return Ok(Some(retry_after));
         }
     }
-    Ok(false)
+    Ok(None)
 }
 
-/// Counts a failure against each of `ids`; whether that locked any of them.
-async fn fail_all(ids: &[Identity], store: &Store, now: u64) -> Result<bool, Error> {
-    let mut locked = false;
+/// Counts a failure against each of `ids`; whether that locked any of them, and for how long.
+async fn fail_all(ids: &[Identity], store: &Store, now: u64) -> Result<Option<u64>, Error> {
+    let mut locked = None;
     for id in ids {
-        locked |= matches!(store.fail(id, now).await?, Status::Locked { .. });
+        if let Status::Locked { retry_after } = store.fail(id, now).await? {
+            locked = locked.max(Some(retry_after));
+        }
     }
     Ok(locked)
 }

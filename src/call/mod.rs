@@ -12,7 +12,7 @@ pub mod settings;
 pub mod texts;
 pub mod verify;
 
-pub use flow::{answer, code_messages, spoken_error};
+pub use flow::{code_messages, spoken_error, turn};
 pub use guard::Context;
 pub use settings::lang_of;
 pub use texts::{Lang, Texts};

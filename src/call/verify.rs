@@ -29,8 +29,9 @@ const CODE_WAIT_SECONDS: u8 = 20;
 ///
 /// # Errors
 ///
-/// [`Error::NotTypable`] for Steam Guard codes, [`Error::StoreUnavailable`] when the lockout or
-/// the used codes cannot be checked (the way stays closed).
+/// [`Error::NotTypable`] for Steam Guard codes, [`Error::Locked`] for a locked account or the
+/// wrong code that locks it, [`Error::StoreUnavailable`] when the lockout or the used codes
+/// cannot be checked (the way stays closed).
 pub async fn turn(
     entry: &Entry,
     settings: &Settings,
@@ -44,8 +45,8 @@ pub async fn turn(
     }
     let texts = settings.lang.texts();
     let id = entry.identity();
-    if let Status::Locked { .. } = cx.store.status(&id, now).await? {
-        return Ok(end(texts.locked));
+    if let Status::Locked { retry_after } = cx.store.status(&id, now).await? {
+        return Err(Error::Locked { retry_after });
     }
     let Some((try_number, typed)) = fields.latest_round("code", MAX_TRIES) else {
         return Ok(ask(1, None, settings, params.digits));
@@ -78,12 +79,12 @@ pub async fn turn(
         if cx.store.claim(&id, step, ttl).await? {
             let mut messages = Messages::new();
             messages.text(settings.success.as_deref().unwrap_or(texts.verified));
-            return Ok(Reply::say_then(&messages, &settings.then));
+            return Ok(Reply::say_then(messages, &settings.then));
         }
         wrong = texts.verify_used;
     }
-    if let Status::Locked { .. } = cx.store.fail(&id, now).await? {
-        return Ok(end(texts.locked));
+    if let Status::Locked { retry_after } = cx.store.fail(&id, now).await? {
+        return Err(Error::Locked { retry_after });
     }
     if try_number >= MAX_TRIES {
         return Ok(end(texts.verify_failed));
@@ -103,5 +104,5 @@ fn ask(number: u32, before: Option<&str>, settings: &Settings, digits: u8) -> Re
     let read = Read::new(&name)
         .keys(digits, digits)
         .wait(CODE_WAIT_SECONDS);
-    Reply::read(&messages, &read)
+    Reply::read(messages, &read)
 }

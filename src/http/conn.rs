@@ -1,27 +1,68 @@
-//! Spaces inside a request target, made acceptable before hyper parses them.
+//! One connection, as the serve loop hands it to hyper: its first request line mended, and a
+//! deadline that closes it when the client keeps it busy without being answered.
+//!
+//! # Spaces in a request target
 //!
 //! Yemot most likely joins ext.ini values into a GET query as written: a key pasted in groups
 //! (`secret=qlt6 vmy6 …`) puts raw spaces into the request line, `GET /api/2fa?secret=qlt6
 //! vmy6 HTTP/1.1`, which hyper refuses with 400, and the caller hears "no answer from API
-//! server". [`Spaces`] wraps a connection and, in its first request line only, writes each
-//! space between the method and the final ` HTTP/1.x` as `%20`, which the form decoder then
-//! reads back as a space. Everything else passes through untouched: once the first line has
-//! gone by, reads go straight to the socket.
+//! server". In its first request line only, [`Connection`] writes each space between the
+//! method and the final ` HTTP/1.x` as `%20`, which the form decoder then reads back as a
+//! space. Once the first line has gone by, reads go straight to the socket.
+//!
+//! # The deadline
+//!
+//! A connection must be answered within `HEADER_TIMEOUT_SECS` of its start or of its last
+//! answer: a slowloris client trickling a header, and an idle keep-alive connection, are both
+//! closed when it passes. One timer per connection, moved forward only when it fires early
+//! (an answer was written since): a request costs a clock read, never a timer of its own.
 
+use std::future::Future;
 use std::io;
 use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::time::{Instant, Sleep};
 
 /// The longest first line looked at: past it, the bytes pass as they are (hyper's own limits
-/// then apply). A GET carrying a full menu of sealed tokens fits.
-const MAX_LINE: usize = 64 * 1024;
+/// then apply). A GET carrying a full menu of nine sealed tokens (about 10 KB) fits.
+const MAX_LINE: usize = 16 * 1024;
 
-/// A connection whose first request line is mended on the way in.
-pub struct Spaces<S> {
+/// What a connection has done, as the drain on shutdown needs to know it: whether bytes of a
+/// request came in since its last answer, and whether it was ever answered. hyper's own
+/// graceful shutdown closes a connection whose request head is not parsed yet as if it were
+/// idle; the serve loop waits for such a request's answer instead.
+#[derive(Debug, Default)]
+pub struct Activity(AtomicU8);
+
+impl Activity {
+    const READ: u8 = 1;
+    const ANSWERED: u8 = 2;
+
+    /// Bytes of a request arrived since the last answer.
+    pub fn request_on_its_way(&self) -> bool {
+        self.0.load(Ordering::Relaxed) & Self::READ != 0
+    }
+
+    /// At least one answer went out.
+    pub fn ever_answered(&self) -> bool {
+        self.0.load(Ordering::Relaxed) & Self::ANSWERED != 0
+    }
+}
+
+/// A connection whose first request line is mended on the way in, and which ends when it is
+/// not answered in time.
+pub struct Connection<S> {
     inner: S,
     state: State,
+    patience: Duration,
+    deadline: Instant,
+    timer: Pin<Box<Sleep>>,
+    activity: Arc<Activity>,
 }
 
 enum State {
@@ -33,13 +74,36 @@ enum State {
     Through,
 }
 
-impl<S> Spaces<S> {
-    /// Wraps a new connection.
-    pub fn new(inner: S) -> Self {
+impl<S> Connection<S> {
+    /// Wraps a new connection that must be answered within `patience`, again and again.
+    pub fn new(inner: S, patience: Duration) -> Self {
+        let deadline = Instant::now() + patience;
         Self {
             inner,
             state: State::Line(Vec::new()),
+            patience,
+            deadline,
+            timer: Box::pin(tokio::time::sleep_until(deadline)),
+            activity: Arc::default(),
         }
+    }
+
+    /// What the connection does, shared with whoever drains it.
+    pub fn activity(&self) -> Arc<Activity> {
+        self.activity.clone()
+    }
+
+    /// Whether the deadline has passed; arranges to be woken when it might.
+    fn expired(&mut self, cx: &mut Context<'_>) -> bool {
+        while self.timer.as_mut().poll(cx).is_ready() {
+            if Instant::now() >= self.deadline {
+                return true;
+            }
+            // Answered since the timer was set: wait for the later deadline instead.
+            let deadline = self.deadline;
+            self.timer.as_mut().reset(deadline);
+        }
+        false
     }
 }
 
@@ -69,16 +133,26 @@ fn mend(line: &[u8]) -> Option<Vec<u8>> {
     Some(mended)
 }
 
-impl<S: AsyncRead + Unpin> AsyncRead for Spaces<S> {
+impl<S: AsyncRead + Unpin> AsyncRead for Connection<S> {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         out: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = &mut *self;
+        if this.expired(cx) {
+            return Poll::Ready(Err(io::ErrorKind::TimedOut.into()));
+        }
         loop {
             match &mut this.state {
-                State::Through => return Pin::new(&mut this.inner).poll_read(cx, out),
+                State::Through => {
+                    let before = out.filled().len();
+                    let read = Pin::new(&mut this.inner).poll_read(cx, out);
+                    if out.filled().len() > before {
+                        this.activity.0.fetch_or(Activity::READ, Ordering::Relaxed);
+                    }
+                    return read;
+                }
                 State::Replay(bytes, at) => {
                     let n = out.remaining().min(bytes.len() - *at);
                     out.put_slice(&bytes[*at..*at + n]);
@@ -97,6 +171,9 @@ impl<S: AsyncRead + Unpin> AsyncRead for Spaces<S> {
                         Poll::Ready(Ok(())) => {}
                     }
                     let eof = read.filled().is_empty();
+                    if !eof {
+                        this.activity.0.fetch_or(Activity::READ, Ordering::Relaxed);
+                    }
                     collected.extend_from_slice(read.filled());
                     let newline = collected.iter().position(|&b| b == b'\n');
                     if !(eof || newline.is_some() || collected.len() > MAX_LINE) {
@@ -122,13 +199,25 @@ impl<S: AsyncRead + Unpin> AsyncRead for Spaces<S> {
     }
 }
 
-impl<S: AsyncWrite + Unpin> AsyncWrite for Spaces<S> {
+impl<S: AsyncWrite + Unpin> Connection<S> {
+    /// An answer went out: the client has until `patience` from now for the next request.
+    fn answered(&mut self) {
+        self.deadline = Instant::now() + self.patience;
+        self.activity.0.store(Activity::ANSWERED, Ordering::Relaxed);
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Connection<S> {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
+        let written = Pin::new(&mut self.inner).poll_write(cx, buf);
+        if matches!(written, Poll::Ready(Ok(n)) if n > 0) {
+            self.answered();
+        }
+        written
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -144,7 +233,11 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Spaces<S> {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+        let written = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        if matches!(written, Poll::Ready(Ok(n)) if n > 0) {
+            self.answered();
+        }
+        written
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -178,11 +271,37 @@ mod tests {
         }
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn a_connection_not_answered_in_time_ends_and_an_answer_moves_the_deadline() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt, duplex};
+        let (client, server) = duplex(1024);
+        let mut connection = Connection::new(server, Duration::from_secs(30));
+        let (mut client_read, mut client_write) = tokio::io::split(client);
+        client_write.write_all(b"GET / HTTP/1.1\r\n").await.unwrap();
+        let mut buf = [0u8; 64];
+        assert!(connection.read(&mut buf).await.unwrap() > 0);
+        // An answer at 20 s gives the client until 50 s.
+        tokio::time::sleep(Duration::from_secs(20)).await;
+        connection
+            .write_all(b"HTTP/1.1 200 OK\r\n\r\n")
+            .await
+            .unwrap();
+        let _ = client_read.read(&mut buf).await.unwrap();
+        let started = Instant::now();
+        let err = connection.read(&mut buf).await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+        assert_eq!(
+            started.elapsed(),
+            Duration::from_secs(30),
+            "30 s after the answer"
+        );
+    }
+
     #[tokio::test]
     async fn only_the_first_line_is_mended_and_the_rest_passes_whole() {
         use tokio::io::AsyncReadExt;
         let input = b"GET /x?a=1 2 HTTP/1.1\r\nHost: a b\r\n\r\nbody with spaces".to_vec();
-        let mut wrapped = Spaces::new(&input[..]);
+        let mut wrapped = Connection::new(&input[..], Duration::from_secs(5));
         let mut out = Vec::new();
         wrapped.read_to_end(&mut out).await.unwrap();
         assert_eq!(

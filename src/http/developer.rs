@@ -57,13 +57,22 @@ pub async fn verify(
             } else {
                 texts.code_invalid
             });
-            Reply::say_then_hangup(&messages).into_response()
+            Reply::say_then_hangup(messages).into_response()
         }
     })
 }
 
+/// How long a request waits for its turn to draw a QR code.
+const DRAWING_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// `POST /api/secret`: a new random secret, its URI and QR code. Nothing is stored.
-pub async fn secret(request: Api<Developers>) -> Result<Response, Failure> {
+///
+/// Drawing a QR code costs milliseconds of CPU: it runs off the async workers, a few at a
+/// time (`AppState::drawing`), so that it never holds up the requests beside it.
+pub async fn secret(
+    State(state): State<AppState>,
+    request: Api<Developers>,
+) -> Result<Response, Failure> {
     let fields = &request.fields;
     let fail = |error: Error| request.fail(error);
     if request.format == Format::Phone {
@@ -93,6 +102,17 @@ pub async fn secret(request: Api<Developers>) -> Result<Response, Failure> {
     if let Some(account) = fields.get_non_empty("account") {
         wanted.account = enroll::parse_label(account).map_err(|e| fail(e.into()))?;
     }
-    let enrollment = enroll::enroll(&wanted).map_err(|e| fail(e.into()))?;
+    let turn = tokio::time::timeout(DRAWING_WAIT, state.drawing.clone().acquire_owned())
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .ok_or(fail(Error::Overloaded))?;
+    let enrollment = tokio::task::spawn_blocking(move || {
+        let _turn = turn;
+        enroll::enroll(&wanted)
+    })
+    .await
+    .map_err(|_| fail(Error::Internal))?
+    .map_err(|e| fail(e.into()))?;
     Ok(Json(enrollment).into_response())
 }

@@ -1,7 +1,12 @@
 //! The edge: an HTTP request becomes the fields the layers below read, with the language its
 //! answer must be in. Every `/api/*` handler shares this preamble through one extractor, [`Api`]:
-//! the body is read within its bounds, query and body become [`Fields`], the answer format is
-//! picked once, the access token is checked, and Yemot's hang-up notice is answered at once.
+//! the body is read within its own bounds (a declared size over the limit is refused before a
+//! byte is read), then the request takes its place among those being handled (or is shed at
+//! once), query and body become [`Fields`], the answer format is picked once, the access token
+//! is checked, and Yemot's hang-up notice is answered at once.
+//!
+//! The place is taken only once the body is in: a client that sends its headers and then
+//! stalls holds a connection and a small buffer, never a place a caller needs.
 //!
 //! axum's own `Form<Struct>` would fail on Yemot's repeated names and its rejections quote the
 //! input; here nothing of the request reaches an error.
@@ -13,6 +18,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
+use tokio::sync::OwnedSemaphorePermit;
 
 use super::AppState;
 use super::respond::Failure;
@@ -168,6 +174,8 @@ pub struct Api<A> {
     pub format: Format,
     /// The voice for a spoken answer (`lang`, else Hebrew).
     pub lang: Lang,
+    /// This request's place among those being handled, given back when the handler returns.
+    _place: OwnedSemaphorePermit,
     audience: PhantomData<A>,
 }
 
@@ -217,9 +225,16 @@ impl<A: Audience + Send> FromRequest<AppState> for Api<A> {
         if body == Body::Multipart {
             return Err(fail(Error::UnsupportedMediaType));
         }
+        if declared_length(req.headers()).is_some_and(|n| n > state.limits.max_body as u64) {
+            return Err(fail(Error::PayloadTooLarge));
+        }
         let bearer = bearer_token(req.headers());
         let (parts, body) = req.into_parts();
         let body = read_body(body, &state.limits).await.map_err(fail)?;
+        let Ok(place) = state.places.clone().try_acquire_owned() else {
+            state.metrics.shed();
+            return Err(fail(Error::Overloaded));
+        };
         let fields = Fields::parse(parts.uri.query(), &body, json, state.limits.max_params)
             .map_err(|e| fail(e.into()))?;
         if fields.is_hangup() {
@@ -241,9 +256,21 @@ impl<A: Audience + Send> FromRequest<AppState> for Api<A> {
             fields,
             format,
             lang,
+            _place: place,
             audience: PhantomData,
         })
     }
+}
+
+/// The body size a request declares (`Content-Length`), if it declares one.
+fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 fn accepts_json(headers: &HeaderMap) -> bool {

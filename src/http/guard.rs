@@ -1,33 +1,34 @@
-//! The guard around every route: panics caught and answered, load shed past a bound.
+//! The guard around every route: panics caught and answered, and every request counted for
+//! `/metrics` (in flight, by route and outcome, and how long it took).
 
 use std::sync::Arc;
+use std::time::Instant;
 
-use axum::extract::Request;
+use axum::extract::{MatchedPath, Request};
 use axum::response::{IntoResponse, Response};
 use futures_util::FutureExt as _;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::extract::Format;
+use super::metrics::{Metrics, Outcome};
 use super::respond::Failure;
 use crate::error::Error;
 
 /// The last line of defence, around every route. A panic is answered in the sender's language
 /// (a spoken apology for a phone, since any non-200 makes Yemot play M1607) instead of a bare
-/// 500 or a dropped connection; and past `max_concurrent` requests in flight, a new one is shed
-/// at once with `overloaded` rather than queued without end. A hand-written layer rather than
-/// `from_fn`, so a request costs no boxing; tower-http's `CatchPanicLayer` cannot see the
-/// request it answers.
+/// 500 or a dropped connection. A hand-written layer rather than `from_fn`, so a request costs
+/// no boxing; tower-http's `CatchPanicLayer` cannot see the request it answers.
+///
+/// Shedding load is not done here but once a request's body is in (`extract::Api`): a client
+/// that stalls its body must not hold a place a caller needs.
 #[derive(Debug, Clone)]
 pub struct GuardLayer {
-    permits: Arc<Semaphore>,
+    metrics: Arc<Metrics>,
 }
 
 impl GuardLayer {
-    /// A guard letting at most `max_concurrent` requests run at once.
-    pub fn new(max_concurrent: usize) -> Self {
-        Self {
-            permits: Arc::new(Semaphore::new(max_concurrent)),
-        }
+    /// A guard counting into `metrics`.
+    pub fn new(metrics: Arc<Metrics>) -> Self {
+        Self { metrics }
     }
 }
 
@@ -37,7 +38,7 @@ impl<S> tower::Layer<S> for GuardLayer {
     fn layer(&self, inner: S) -> Self::Service {
         Guard {
             inner,
-            permits: self.permits.clone(),
+            metrics: self.metrics.clone(),
         }
     }
 }
@@ -46,7 +47,40 @@ impl<S> tower::Layer<S> for GuardLayer {
 #[derive(Debug, Clone)]
 pub struct Guard<S> {
     inner: S,
-    permits: Arc<Semaphore>,
+    metrics: Arc<Metrics>,
+}
+
+/// What a request's count needs once it is answered.
+struct Counting {
+    metrics: Arc<Metrics>,
+    route: &'static str,
+    started: Instant,
+}
+
+impl Counting {
+    fn finish(self, response: &Response) {
+        let outcome = response.extensions().get::<Outcome>().map_or_else(
+            || match response.status().as_u16() {
+                200..=399 => "ok",
+                400..=499 => "client_error",
+                _ => "server_error",
+            },
+            |o| o.0,
+        );
+        self.metrics
+            .finished(self.route, outcome, self.started.elapsed().as_secs_f64());
+    }
+}
+
+/// A route template as a `'static` label: one of the table's, or `unmatched`.
+fn route_label(req: &Request) -> &'static str {
+    let Some(path) = req.extensions().get::<MatchedPath>() else {
+        return "unmatched";
+    };
+    super::ROUTES
+        .iter()
+        .find(|r| r.path == path.as_str())
+        .map_or("unmatched", |r| r.path)
 }
 
 impl<S> tower::Service<Request> for Guard<S>
@@ -66,22 +100,22 @@ where
 
     fn call(&mut self, req: Request) -> Self::Future {
         let format = Format::guess(req.headers());
-        let Ok(permit) = self.permits.clone().try_acquire_owned() else {
-            return GuardFuture::Refused {
-                error: Error::Overloaded,
-                format,
-            };
+        let counting = Counting {
+            metrics: self.metrics.clone(),
+            route: route_label(&req),
+            started: Instant::now(),
         };
+        self.metrics.started();
         // A panic while the inner service merely starts the request is caught here too.
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.inner.call(req))) {
             Ok(future) => GuardFuture::Running {
                 future: std::panic::AssertUnwindSafe(future).catch_unwind(),
                 format,
-                _permit: permit,
+                counting: Some(counting),
             },
-            Err(_) => GuardFuture::Refused {
-                error: Error::Internal,
+            Err(_) => GuardFuture::Panicked {
                 format,
+                counting: Some(counting),
             },
         }
     }
@@ -91,17 +125,15 @@ pin_project_lite::pin_project! {
     /// The future of [`Guard`].
     #[project = GuardProj]
     pub enum GuardFuture<F> {
-        /// The inner service's future, unwinding caught, holding its place among the requests
-        /// in flight until it ends.
+        /// The inner service's future, unwinding caught.
         Running {
             #[pin]
             future: futures_util::future::CatchUnwind<std::panic::AssertUnwindSafe<F>>,
             format: Format,
-            _permit: OwnedSemaphorePermit,
+            counting: Option<Counting>,
         },
-        /// Answered at once: too many requests in flight, or a panic before the inner service
-        /// returned a future.
-        Refused { error: Error, format: Format },
+        /// A panic before the inner service returned a future.
+        Panicked { format: Format, counting: Option<Counting> },
     }
 }
 
@@ -116,17 +148,27 @@ where
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Self::Output> {
         use std::task::Poll;
-        match self.project() {
-            GuardProj::Running { future, format, .. } => match future.poll(cx) {
-                Poll::Ready(Ok(result)) => Poll::Ready(result),
-                Poll::Ready(Err(_panic)) => {
-                    Poll::Ready(Ok(Failure::new(Error::Internal, *format).into_response()))
-                }
-                Poll::Pending => Poll::Pending,
+        let (result, counting) = match self.project() {
+            GuardProj::Running {
+                future,
+                format,
+                counting,
+            } => match future.poll(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Ok(result)) => (result, counting),
+                Poll::Ready(Err(_panic)) => (
+                    Ok(Failure::new(Error::Internal, *format).into_response()),
+                    counting,
+                ),
             },
-            GuardProj::Refused { error, format } => {
-                Poll::Ready(Ok(Failure::new(*error, *format).into_response()))
-            }
+            GuardProj::Panicked { format, counting } => (
+                Ok(Failure::new(Error::Internal, *format).into_response()),
+                counting,
+            ),
+        };
+        if let (Ok(response), Some(counting)) = (&result, counting.take()) {
+            counting.finish(response);
         }
+        Poll::Ready(result)
     }
 }

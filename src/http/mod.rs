@@ -7,12 +7,13 @@
 //! (and `openapi.json`, which a test keeps equal to the table).
 
 pub mod auth;
+pub mod conn;
 pub mod developer;
 pub mod extract;
 pub mod guard;
 pub mod meta;
+pub mod metrics;
 pub mod phone;
-pub mod request_line;
 pub mod respond;
 pub mod seal;
 pub mod serve;
@@ -24,13 +25,15 @@ use axum::Router;
 use axum::extract::{MatchedPath, Request};
 use axum::http::HeaderMap;
 use axum::routing::{MethodRouter, get, post};
+use tokio::sync::Semaphore;
 use tower_http::LatencyUnit;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::{Level, Span};
 
 pub use auth::AccessTokens;
 pub use extract::Limits;
-pub use serve::{ServeLimits, serve, shutdown_signal};
+pub use metrics::Metrics;
+pub use serve::{ServeLimits, serve, serve_counting, shutdown_signal};
 
 use crate::call::Context;
 use crate::otp::clock::Clock;
@@ -38,7 +41,7 @@ use crate::otp::seal::SealKeys;
 use crate::store::Store;
 
 /// What every handler shares.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct AppState {
     /// Where "now" comes from: the system clock, or a test's.
     pub clock: Clock,
@@ -52,6 +55,35 @@ pub struct AppState {
     pub limits: Limits,
     /// Failed attempts and used codes: in memory, or in Redis with `REDIS_URL`.
     pub store: Store,
+    /// Places for requests being handled (`MAX_CONCURRENT`), taken once the body is in.
+    pub places: Arc<Semaphore>,
+    /// What `/metrics` reports.
+    pub metrics: Arc<Metrics>,
+    /// Whether the main router serves `/metrics` (`METRICS`, `METRICS_ADDR`).
+    pub metrics_route: bool,
+    /// Turns at drawing QR codes, off the async workers: [`DRAWING_AT_ONCE`] at a time.
+    pub drawing: Arc<Semaphore>,
+}
+
+/// QR codes drawn at once: each takes a blocking thread for milliseconds.
+pub const DRAWING_AT_ONCE: usize = 2;
+
+impl Default for AppState {
+    fn default() -> Self {
+        let limits = Limits::default();
+        Self {
+            clock: Clock::default(),
+            tokens: None,
+            seal_keys: None,
+            public_url: None,
+            places: Arc::new(Semaphore::new(limits.max_concurrent)),
+            limits,
+            store: Store::default(),
+            metrics: Arc::default(),
+            metrics_route: true,
+            drawing: Arc::new(Semaphore::new(DRAWING_AT_ONCE)),
+        }
+    }
 }
 
 impl AppState {
@@ -65,7 +97,11 @@ impl AppState {
 
     /// The same state with other per-request bounds.
     pub fn with_limits(self, limits: Limits) -> Self {
-        Self { limits, ..self }
+        Self {
+            places: Arc::new(Semaphore::new(limits.max_concurrent)),
+            limits,
+            ..self
+        }
     }
 
     /// The same state, opening and sealing with `keys`.
@@ -87,6 +123,14 @@ impl AppState {
     /// The same state, keeping attempts in `store`.
     pub fn with_store(self, store: Store) -> Self {
         Self { store, ..self }
+    }
+
+    /// The same state, serving `/metrics` on the main router or not.
+    pub fn with_metrics_route(self, metrics_route: bool) -> Self {
+        Self {
+            metrics_route,
+            ..self
+        }
     }
 
     /// What the call and OTP layers need of this state.
@@ -157,6 +201,11 @@ pub const ROUTES: &[Route] = &[
     },
     Route {
         method: "GET",
+        path: "/metrics",
+        handler: || get(metrics::metrics),
+    },
+    Route {
+        method: "GET",
         path: "/",
         handler: || get(setup::index),
     },
@@ -182,6 +231,13 @@ pub const ROUTES: &[Route] = &[
     },
 ];
 
+/// `/metrics` alone, for `METRICS_ADDR`: a port of its own that only the operator reaches.
+pub fn metrics_app(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics::metrics))
+        .with_state(state)
+}
+
 /// Builds the whole service: routes, fallbacks and middleware.
 ///
 /// Request logging (method, route, status, latency: never contents) costs a clock read and a
@@ -190,13 +246,14 @@ pub const ROUTES: &[Route] = &[
 pub fn app(state: AppState) -> Router {
     let router = ROUTES
         .iter()
+        .filter(|route| state.metrics_route || route.path != "/metrics")
         .fold(Router::new(), |router, route| {
             // Two rows with one path (GET and POST) merge into one method router.
             router.route(route.path, (route.handler)())
         })
         .fallback(meta::not_found)
         .method_not_allowed_fallback(meta::method_not_allowed)
-        .layer(guard::GuardLayer::new(state.limits.max_concurrent))
+        .layer(guard::GuardLayer::new(state.metrics.clone()))
         .with_state(state);
     if tracing::enabled!(target: "tower_http::trace::on_response", Level::DEBUG) {
         router.layer(

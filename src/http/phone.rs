@@ -20,7 +20,10 @@ pub async fn two_fa(
     let cx = state.context();
     let fields = &request.fields;
     if request.format == Format::Phone {
-        return Ok(call::answer(fields, &cx).await.into_response());
+        return call::turn(fields, &cx)
+            .await
+            .map(IntoResponse::into_response)
+            .map_err(|e| request.fail(e));
     }
     let entry = accounts::single(fields, cx.keys).map_err(|e| request.fail(e))?;
     guard::admit_client(&entry, fields.get("pin"), Client::Http, &cx)

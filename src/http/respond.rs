@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use super::extract::Format;
+use super::metrics::Outcome;
 use crate::call::{self, Lang};
 use crate::error::Error;
 use crate::otp::seal::SealError;
@@ -76,7 +77,7 @@ impl IntoResponse for Failure {
                 "request failed on the server side"
             );
         }
-        match self.format {
+        let mut response = match self.format {
             Format::Phone => call::spoken_error(self.error, self.lang).into_response(),
             Format::Json => {
                 let body = ErrorBody {
@@ -97,7 +98,9 @@ impl IntoResponse for Failure {
                 }
                 response
             }
-        }
+        };
+        response.extensions_mut().insert(Outcome(self.error.code()));
+        response
     }
 }
 
@@ -110,7 +113,7 @@ impl IntoResponse for Reply {
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("text/plain; charset=utf-8"),
             )],
-            self.into_string(),
+            axum::body::Body::from(self.into_bytes()),
         )
             .into_response()
     }

@@ -1,22 +1,31 @@
-//! The serve loop: HTTP/1.1 connections on hyper directly, with a header read timeout and a
-//! graceful drain.
+//! The serve loop: HTTP/1.1 connections on hyper directly, each bounded in number, in memory and
+//! in time, and a drain on shutdown that answers every request the kernel had accepted.
 
 use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::Router;
-use tokio::net::TcpListener;
+use hyper_util::rt::TokioIo;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+
+use super::conn::{Activity, Connection};
 
 /// How the server treats connections; every bound has an environment override (README,
 /// Configuration).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ServeLimits {
-    /// How long a client may take to send a request's headers, counted from when the server
-    /// starts waiting for them, so it is also how long an idle keep-alive connection stays open.
-    /// A slowloris client trickling bytes is closed after this.
+    /// How long a connection may go without an answer: from its start, or from its last
+    /// answer. A slowloris client trickling a header is closed after this, and so is an idle
+    /// keep-alive connection.
     pub header_timeout: Duration,
     /// How long requests in flight may take to finish after a shutdown signal.
     pub drain_timeout: Duration,
+    /// The most connections open at once; past it, new ones get a bare 503 and are closed.
+    pub max_connections: usize,
 }
 
 impl ServeLimits {
@@ -24,6 +33,13 @@ impl ServeLimits {
     pub const DEFAULT_HEADER_TIMEOUT_SECS: u64 = 30;
     /// `DRAIN_SECS` when unset.
     pub const DEFAULT_DRAIN_SECS: u64 = 10;
+    /// `MAX_CONNECTIONS` when unset: room for 10,000 idle keep-alive connections and a flood
+    /// of stalled ones besides.
+    pub const DEFAULT_MAX_CONNECTIONS: usize = 16_384;
+    /// The most a connection buffers of a request's head (request line and headers): the
+    /// largest legitimate one, a GET carrying a menu of nine sealed tokens in its query, is
+    /// about 10 KB. A larger head is answered 431 and the connection closed.
+    pub const MAX_HEAD_BYTES: usize = 32 * 1024;
 }
 
 impl Default for ServeLimits {
@@ -31,15 +47,30 @@ impl Default for ServeLimits {
         Self {
             header_timeout: Duration::from_secs(Self::DEFAULT_HEADER_TIMEOUT_SECS),
             drain_timeout: Duration::from_secs(Self::DEFAULT_DRAIN_SECS),
+            max_connections: Self::DEFAULT_MAX_CONNECTIONS,
         }
     }
 }
 
-/// Serves `router` on `listener` until `shutdown` completes, then lets requests in flight finish
-/// for at most [`ServeLimits::drain_timeout`] and closes idle connections.
+/// What a connection refused at `MAX_CONNECTIONS` is sent before it is closed.
+const REFUSED: &[u8] =
+    b"HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
+
+/// How long, on shutdown, a connection that has sent nothing yet is given to send its request.
+const FIRST_BYTES_GRACE: Duration = Duration::from_secs(1);
+
+/// How long, on shutdown, no new connection must come before the listener closes.
+const QUIET: Duration = Duration::from_millis(100);
+
+/// Serves `router` on `listener` until `shutdown` completes. Then every connection finishes
+/// the request it has begun (its first, for one that was never answered) and is closed, idle
+/// ones at once; connections the kernel accepts meanwhile are answered once, with
+/// `Connection: close`. The listener closes when all are done and none came for a moment, or
+/// at [`ServeLimits::drain_timeout`].
 ///
 /// HTTP/1.1 only (what Yemot, proxies and curl speak), on hyper directly because `axum::serve`
-/// does not expose hyper's header read timeout, the defence against slowloris clients.
+/// offers no bound on a connection's buffer or count, and hyper's own graceful shutdown closes
+/// a connection whose request head has arrived but is not parsed yet.
 ///
 /// # Errors
 ///
@@ -50,20 +81,40 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
     limits: ServeLimits,
 ) -> std::io::Result<()> {
-    use hyper_util::rt::{TokioIo, TokioTimer};
-    use hyper_util::server::graceful::GracefulShutdown;
-    use hyper_util::service::TowerToHyperService;
+    serve_counting(listener, router, shutdown, limits, Arc::default()).await
+}
 
+/// [`serve`], counting refused connections into `refused` (for `/metrics`).
+///
+/// # Errors
+///
+/// As [`serve`].
+pub async fn serve_counting(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    limits: ServeLimits,
+    refused: Arc<AtomicU64>,
+) -> std::io::Result<()> {
     let mut http = hyper::server::conn::http1::Builder::new();
-    http.timer(TokioTimer::new())
-        .header_read_timeout(limits.header_timeout)
+    http.max_buf_size(ServeLimits::MAX_HEAD_BYTES)
         .keep_alive(true);
-    let graceful = GracefulShutdown::new();
+    let places = Arc::new(Semaphore::new(limits.max_connections));
+    let (stopping, stop) = watch::channel(false);
+    let start = |http: &hyper::server::conn::http1::Builder, stream: TcpStream, place| {
+        // One small answer per request: send it at once rather than wait on Nagle's algorithm.
+        let _ = stream.set_nodelay(true);
+        let io = Connection::new(stream, limits.header_timeout);
+        let activity = io.activity();
+        let connection =
+            http.serve_connection(TokioIo::new(io), TowerToHyperService::new(router.clone()));
+        tokio::spawn(run(connection, activity, stop.clone(), place));
+    };
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
-        let (stream, _peer) = tokio::select! {
+        let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
+                Ok((stream, _)) => stream,
                 Err(error) => {
                     // Out of file descriptors or similar: wait instead of spinning.
                     tracing::error!(%error, "accept failed");
@@ -73,26 +124,75 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        // One small answer per request: send it at once rather than wait on Nagle's algorithm.
-        let _ = stream.set_nodelay(true);
-        let connection = http.serve_connection(
-            TokioIo::new(super::request_line::Spaces::new(stream)),
-            TowerToHyperService::new(router.clone()),
-        );
-        let connection = graceful.watch(connection);
-        tokio::spawn(async move {
-            // A client that goes away or times out is not a server fault: nothing to log.
-            let _ = connection.await;
-        });
-    }
-    drop(listener);
-    tokio::select! {
-        () = graceful.shutdown() => {}
-        () = tokio::time::sleep(limits.drain_timeout) => {
-            tracing::warn!("requests still running after the drain timeout were cut off");
+        match places.clone().try_acquire_owned() {
+            Ok(place) => start(&http, stream, place),
+            Err(_) => {
+                refused.fetch_add(1, Ordering::Relaxed);
+                let _ = stream.try_write(REFUSED);
+            }
         }
     }
+    // Stopping: what is in flight finishes, and what the kernel accepts meanwhile is answered
+    // too, once. The listener closes when every connection is done and nobody new came for a
+    // moment (traffic has moved away), or at the drain deadline.
+    let _ = stopping.send(true);
+    http.keep_alive(false);
+    let deadline = tokio::time::Instant::now() + limits.drain_timeout;
+    loop {
+        let idle = places.available_permits() == limits.max_connections;
+        tokio::select! {
+            accepted = listener.accept() => {
+                if let (Ok((stream, _)), Ok(place)) = (accepted, places.clone().try_acquire_owned()) {
+                    start(&http, stream, place);
+                }
+            }
+            () = tokio::time::sleep(QUIET), if idle => break,
+            () = tokio::time::sleep(Duration::from_millis(10)), if !idle => {}
+            () = tokio::time::sleep_until(deadline) => {
+                tracing::warn!("requests still running after the drain timeout were cut off");
+                break;
+            }
+        }
+    }
+    drop(listener);
     Ok(())
+}
+
+/// Runs one connection; once the server stops, lets it finish the request it has begun, or
+/// its first, then closes it.
+async fn run<I, S>(
+    connection: hyper::server::conn::http1::Connection<I, S>,
+    activity: Arc<Activity>,
+    mut stop: watch::Receiver<bool>,
+    place: OwnedSemaphorePermit,
+) where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin,
+    S: hyper::service::HttpService<hyper::body::Incoming>,
+    S::ResBody: http_body::Body + 'static,
+    <S::ResBody as http_body::Body>::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let mut connection = std::pin::pin!(connection);
+    // A client that goes away or times out is not a server fault: nothing to log.
+    let stopped = tokio::select! {
+        _ = connection.as_mut() => false,
+        _ = stop.wait_for(|stop| *stop) => true,
+    };
+    if stopped {
+        let grace = tokio::time::Instant::now() + FIRST_BYTES_GRACE;
+        loop {
+            let first_may_come = !activity.ever_answered() && tokio::time::Instant::now() < grace;
+            if !(activity.request_on_its_way() || first_may_come) {
+                connection.as_mut().graceful_shutdown();
+                let _ = connection.as_mut().await;
+                break;
+            }
+            tokio::select! {
+                _ = connection.as_mut() => break,
+                () = tokio::time::sleep(Duration::from_millis(10)) => {}
+            }
+        }
+    }
+    drop(place);
 }
 
 /// Completes on Ctrl-C or SIGTERM (what Render and Docker send to stop a service).

@@ -166,8 +166,10 @@ pub enum ParamError {
 
 /// One computed code with the time facts a caller needs to use it.
 pub struct Code {
-    /// The code, zero-padded to `digits` characters (Steam: 5 letters and digits).
-    digits: String,
+    /// The code, zero-padded to `digits` characters (Steam: 5 letters and digits), ASCII.
+    digits: [u8; MAX_DIGITS as usize],
+    /// How many of `digits` are the code.
+    len: u8,
     /// The step counter: `time / period`.
     pub step: u64,
     /// Seconds left before the next code, 1..=period.
@@ -179,7 +181,8 @@ pub struct Code {
 impl Code {
     /// The code's characters, leading zeros kept.
     pub fn as_str(&self) -> &str {
-        &self.digits
+        // Only ASCII digits and letters are ever written.
+        std::str::from_utf8(&self.digits[..usize::from(self.len)]).unwrap_or_default()
     }
 }
 
@@ -199,6 +202,16 @@ impl Drop for Code {
     }
 }
 
+impl fmt::Write for Code {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let at = usize::from(self.len);
+        let room = self.digits.get_mut(at..at + s.len()).ok_or(fmt::Error)?;
+        room.copy_from_slice(s.as_bytes());
+        self.len += s.len() as u8;
+        Ok(())
+    }
+}
+
 /// A code generator for one key and its settings, built once per request so that checking a
 /// window of steps, or reading the next code, does not rebuild it each time.
 pub struct Generator {
@@ -207,6 +220,12 @@ pub struct Generator {
 }
 
 impl Generator {
+    /// Prepares codes of `secret` with `params`, taking the key itself rather than a copy:
+    /// for a request that computes its codes once.
+    pub fn from_secret(secret: Secret, params: &Params) -> Self {
+        Self::build(secret.into_inner(), params)
+    }
+
     /// Prepares codes of `secret` with `params`.
     ///
     /// `params` must already be within bounds ([`Params::parse_digits`],
@@ -214,6 +233,10 @@ impl Generator {
     /// it alone accepts the 80-bit keys real sites issue, and it would panic on a zero period or
     /// ten digits.
     pub fn new(secret: &Secret, params: &Params) -> Self {
+        Self::build(totp_rs::Secret::from(secret.as_bytes()), params)
+    }
+
+    fn build(secret: totp_rs::Secret, params: &Params) -> Self {
         debug_assert!(
             (MIN_DIGITS..=MAX_DIGITS).contains(&params.digits)
                 || (params.algorithm.is_steam() && params.digits == STEAM_DIGITS)
@@ -223,7 +246,7 @@ impl Generator {
             .with_algorithm(params.algorithm.to_totp_rs())
             .with_digits(params.digits)
             .with_step_duration(params.period)
-            .with_secret(secret.as_bytes())
+            .with_secret(secret)
             .build_noncompliant();
         Self {
             totp,
@@ -235,14 +258,16 @@ impl Generator {
     pub fn code_at(&self, now: u64) -> Code {
         use std::fmt::Write as _;
         let step = now / self.period;
-        let mut digits = String::with_capacity(8);
-        let _ = write!(digits, "{}", self.totp.generate(now));
-        Code {
-            digits,
+        let mut code = Code {
+            digits: [0; MAX_DIGITS as usize],
+            len: 0,
             step,
             ttl: self.period - now % self.period,
             valid_until: (step + 1) * self.period,
-        }
+        };
+        // totp-rs writes its token only through Display: into the code's own bytes.
+        let _ = write!(code, "{}", self.totp.generate(now));
+        code
     }
 }
 

@@ -15,8 +15,10 @@ pub const DEFAULT_BYTES: usize = 20;
 pub const MIN_BYTES: usize = 10;
 /// Most random bytes allowed: the SHA-512 block size.
 pub const MAX_BYTES: usize = 64;
-/// The longest issuer or account name.
-pub const MAX_LABEL: usize = 100;
+/// The longest issuer or account name, in bytes of UTF-8 (100 ASCII letters, 50 Hebrew ones,
+/// 25 emoji). Checked before any work: with both at their longest, percent-encoded, the URI
+/// still fits a QR code with room to spare, so every label within the bound gets its QR code.
+pub const MAX_LABEL_BYTES: usize = 100;
 /// The account name used when none is given; the Key URI format requires one.
 pub const DEFAULT_ACCOUNT: &str = "yemot-2fa";
 
@@ -48,7 +50,9 @@ impl Default for Request {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum EnrollError {
     /// An issuer or account name with a colon, a control character, or too long.
-    #[error("issuer and account must be at most 100 characters, without a colon")]
+    #[error(
+        "issuer and account must be at most 100 bytes (100 letters A-Z, 50 Hebrew letters), without a colon"
+    )]
     Label,
     /// The operating system gave no random bytes, or the QR code could not be drawn: a fault
     /// of the server, not of the request.
@@ -60,12 +64,11 @@ pub enum EnrollError {
 ///
 /// # Errors
 ///
-/// [`EnrollError::Label`] for a colon, a control character or more than [`MAX_LABEL`]
-/// characters.
+/// [`EnrollError::Label`] for a colon, a control character or more than [`MAX_LABEL_BYTES`]
+/// bytes.
 pub fn parse_label(text: &str) -> Result<String, EnrollError> {
     let text = text.trim();
-    if text.chars().count() > MAX_LABEL || text.contains(':') || text.chars().any(char::is_control)
-    {
+    if text.len() > MAX_LABEL_BYTES || text.contains(':') || text.chars().any(char::is_control) {
         return Err(EnrollError::Label);
     }
     Ok(text.to_owned())
@@ -230,9 +233,23 @@ mod tests {
     }
 
     #[test]
+    fn the_longest_labels_still_make_a_qr_code() {
+        let request = Request {
+            bytes: MAX_BYTES,
+            issuer: Some("😀".repeat(25)),
+            account: "%".repeat(MAX_LABEL_BYTES),
+            ..Request::default()
+        };
+        let enrollment = enroll(&request).unwrap();
+        assert!(enrollment.qr_png.starts_with("data:image/png;base64,"));
+    }
+
+    #[test]
     fn labels_are_checked() {
         assert_eq!(parse_label(" Bank "), Ok("Bank".into()));
         assert_eq!(parse_label("a:b"), Err(EnrollError::Label));
         assert_eq!(parse_label(&"x".repeat(101)), Err(EnrollError::Label));
+        assert!(parse_label(&"😀".repeat(25)).is_ok());
+        assert_eq!(parse_label(&"😀".repeat(26)), Err(EnrollError::Label));
     }
 }

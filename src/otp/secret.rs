@@ -14,7 +14,7 @@ use std::fmt;
 use std::sync::LazyLock;
 
 use data_encoding::{BitOrder, Encoding, Specification};
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 /// The fewest decoded bytes we accept: 80 bits, what GitHub, Microsoft, Discord and PayPal issue.
 ///
@@ -79,13 +79,16 @@ impl Secret {
         let max = encoding
             .decode_len(ascii.len())
             .map_err(|_| SecretError::NotBase32)?;
-        // On the stack, wiped on drop: the only heap copy is the one totp-rs keeps.
-        let mut buffer = Zeroizing::new([0u8; MAX_SECRET_TEXT * 5 / 8]);
+        // On the stack, and only the part written is wiped (a volatile wipe of the whole
+        // buffer costs more than the HMAC): the only heap copy is the one totp-rs keeps.
+        let mut buffer = [0u8; MAX_SECRET_TEXT * 5 / 8];
         let output = buffer.get_mut(..max).ok_or(SecretError::TooLong)?;
-        let len = encoding
+        let decoded = encoding
             .decode_mut(ascii, output)
-            .map_err(|_| SecretError::NotBase32)?;
-        Self::from_bytes(&buffer[..len])
+            .map_err(|_| SecretError::NotBase32)
+            .and_then(|len| Self::from_bytes(&output[..len]));
+        output.zeroize();
+        decoded
     }
 
     /// Takes raw key bytes, checking only the length.
@@ -101,6 +104,11 @@ impl Secret {
             // Copies into an exact-size allocation owned (and wiped on drop) by totp-rs.
             _ => Ok(Self(totp_rs::Secret::from(bytes))),
         }
+    }
+
+    /// The key as totp-rs keeps it, for computing codes without a copy.
+    pub(crate) fn into_inner(self) -> totp_rs::Secret {
+        self.0
     }
 
     /// The key bytes, for computing codes.

@@ -18,6 +18,7 @@ pub mod redis;
 
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use sha2::{Digest, Sha256};
 
@@ -129,6 +130,26 @@ pub struct Unavailable;
 pub struct Store {
     backend: Backend,
     policy: Policy,
+    counts: Arc<Counts>,
+}
+
+/// What this process has seen, for `/metrics`.
+#[derive(Debug, Default)]
+struct Counts {
+    failures: AtomicU64,
+    lockouts: AtomicU64,
+    errors: AtomicU64,
+}
+
+/// A snapshot of [`Store::stats`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stats {
+    /// Failures this process counted.
+    pub failures: u64,
+    /// Failures that left their account locked.
+    pub lockouts: u64,
+    /// Times the store could not be reached.
+    pub errors: u64,
 }
 
 #[derive(Clone)]
@@ -143,6 +164,7 @@ impl Store {
         Self {
             backend: Backend::Memory(Arc::new(memory::Memory::new(capacity, Policy::DEFAULT))),
             policy: Policy::DEFAULT,
+            counts: Arc::default(),
         }
     }
 
@@ -156,6 +178,7 @@ impl Store {
         Ok(Self {
             backend: Backend::Redis(redis::Redis::new(url, Policy::DEFAULT)?),
             policy: Policy::DEFAULT,
+            counts: Arc::default(),
         })
     }
 
@@ -181,6 +204,23 @@ impl Store {
         self.policy
     }
 
+    /// What this process has counted so far.
+    pub fn stats(&self) -> Stats {
+        Stats {
+            failures: self.counts.failures.load(Ordering::Relaxed),
+            lockouts: self.counts.lockouts.load(Ordering::Relaxed),
+            errors: self.counts.errors.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Counts a store that could not be reached.
+    fn unreachable<T>(&self, result: Result<T, Unavailable>) -> Result<T, Unavailable> {
+        if result.is_err() {
+            self.counts.errors.fetch_add(1, Ordering::Relaxed);
+        }
+        result
+    }
+
     /// Whether `id` may be tried at `now`.
     ///
     /// # Errors
@@ -189,7 +229,7 @@ impl Store {
     pub async fn status(&self, id: &Identity, now: u64) -> Result<Status, Unavailable> {
         let record = match &self.backend {
             Backend::Memory(memory) => memory.record(id),
-            Backend::Redis(redis) => redis.record(id).await?,
+            Backend::Redis(redis) => self.unreachable(redis.record(id).await)?,
         };
         Ok(self.policy.status(record, now))
     }
@@ -202,9 +242,14 @@ impl Store {
     pub async fn fail(&self, id: &Identity, now: u64) -> Result<Status, Unavailable> {
         let record = match &self.backend {
             Backend::Memory(memory) => memory.fail(id, now),
-            Backend::Redis(redis) => redis.fail(id, now).await?,
+            Backend::Redis(redis) => self.unreachable(redis.fail(id, now).await)?,
         };
-        Ok(self.policy.status(record, now))
+        self.counts.failures.fetch_add(1, Ordering::Relaxed);
+        let status = self.policy.status(record, now);
+        if status != Status::Open {
+            self.counts.lockouts.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(status)
     }
 
     /// Marks code step `step` of `id` as used, for `ttl` seconds; false when it already was.
@@ -216,7 +261,7 @@ impl Store {
     pub async fn claim(&self, id: &Identity, step: u64, ttl: u64) -> Result<bool, Unavailable> {
         match &self.backend {
             Backend::Memory(memory) => Ok(memory.claim(id, step, ttl)),
-            Backend::Redis(redis) => redis.claim(id, step, ttl).await,
+            Backend::Redis(redis) => self.unreachable(redis.claim(id, step, ttl).await),
         }
     }
 }

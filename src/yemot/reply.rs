@@ -16,16 +16,23 @@
 use super::speak::{is_clean_text, sanitize_text};
 
 /// A message list under construction (`t-….d-…`).
+///
+/// The list is written once, into the buffer the reply goes out in: it starts with room for
+/// the longest command name (`id_list_message=`), which [`Reply`] fills in front of it.
+#[derive(Clone)]
 pub struct Messages {
-    list: String,
+    buf: String,
 }
+
+/// Bytes kept free before the list for the command that carries it.
+const HEADROOM: usize = "id_list_message=".len();
 
 impl Default for Messages {
     fn default() -> Self {
-        // Room for a code read twice with its prompts, so the list rarely grows.
-        Self {
-            list: String::with_capacity(160),
-        }
+        // Room for a code read twice with its prompts and a `read`'s options: one allocation.
+        let mut buf = String::with_capacity(320);
+        buf.push_str(&" ".repeat(HEADROOM));
+        Self { buf }
     }
 }
 
@@ -36,11 +43,11 @@ impl Messages {
     }
 
     fn item(&mut self, prefix: &str, data: &str) -> &mut Self {
-        if !self.list.is_empty() {
-            self.list.push('.');
+        if self.buf.len() > HEADROOM {
+            self.buf.push('.');
         }
-        self.list.push_str(prefix);
-        self.list.push_str(data);
+        self.buf.push_str(prefix);
+        self.buf.push_str(data);
         self
     }
 
@@ -91,7 +98,15 @@ impl Messages {
 
     /// The list as text.
     pub fn as_str(&self) -> &str {
-        &self.list
+        &self.buf[HEADROOM..]
+    }
+
+    /// The buffer with `command=` written right before the list; where the reply starts.
+    fn into_command(mut self, command: &str) -> (String, usize) {
+        let start = HEADROOM - command.len() - 1;
+        self.buf.replace_range(start..HEADROOM - 1, command);
+        self.buf.replace_range(HEADROOM - 1..HEADROOM, "=");
+        (self.buf, start)
     }
 }
 
@@ -251,11 +266,12 @@ impl<'a> Read<'a> {
 /// A complete answer to Yemot. `Debug` shows its length only: the body may speak a code.
 pub struct Reply {
     body: String,
+    start: usize,
 }
 
 impl std::fmt::Debug for Reply {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Reply({} bytes)", self.body.len())
+        write!(f, "Reply({} bytes)", self.as_str().len())
     }
 }
 
@@ -263,52 +279,57 @@ impl Reply {
     /// Plays `messages`, then hangs up. Ending explicitly keeps the caller from being sent "one
     /// level back" (Yemot's default after a message with nothing after it), a place the owner
     /// may not have thought about.
-    pub fn say_then_hangup(messages: &Messages) -> Self {
+    pub fn say_then_hangup(messages: Messages) -> Self {
         Self::say_then(messages, &Folder::HANGUP)
     }
 
     /// Plays `messages`, then goes to `folder`.
-    pub fn say_then(messages: &Messages, folder: &Folder) -> Self {
-        let mut body = String::with_capacity(messages.as_str().len() + 40);
-        body.push_str("id_list_message=");
-        body.push_str(messages.as_str());
+    pub fn say_then(messages: Messages, folder: &Folder) -> Self {
+        let (mut body, start) = messages.into_command("id_list_message");
         body.push_str("&go_to_folder=");
         body.push_str(folder.as_command());
-        Self { body }
+        Self { body, start }
     }
 
     /// Plays `messages` and collects keys; Yemot then calls again with everything so far plus
     /// `name=<keys>`, or `name=None` after silence. Every field is written out (an empty `wait`
     /// was seen to hang up at once), the keys are not played back (field 6 `No`) and no
     /// confirmation is asked (field 15).
-    pub fn read(messages: &Messages, read: &Read<'_>) -> Self {
-        use std::fmt::Write as _;
-        let mut body = String::with_capacity(messages.as_str().len() + 80);
-        body.push_str("read=");
-        body.push_str(messages.as_str());
-        let _ = write!(
-            body,
-            "={},no,{},{},{},No,no,no,,{},{},Ok,None,,no",
-            read.name, read.max, read.min, read.wait, read.allowed, read.prompts
-        );
-        Self { body }
+    pub fn read(messages: Messages, read: &Read<'_>) -> Self {
+        let (mut body, start) = messages.into_command("read");
+        let mut number = itoa::Buffer::new();
+        body.push('=');
+        body.push_str(read.name);
+        body.push_str(",no,");
+        body.push_str(number.format(read.max));
+        body.push(',');
+        body.push_str(number.format(read.min));
+        body.push(',');
+        body.push_str(number.format(read.wait));
+        body.push_str(",No,no,no,,");
+        body.push_str(read.allowed);
+        body.push(',');
+        body.push_str(number.format(read.prompts));
+        body.push_str(",Ok,None,,no");
+        Self { body, start }
     }
 
     /// The answer to a hang-up notice: empty. Nobody is listening, so nothing is computed.
     pub fn hangup_ack() -> Self {
         Self {
             body: String::new(),
+            start: 0,
         }
     }
 
     /// The reply text.
     pub fn as_str(&self) -> &str {
-        &self.body
+        &self.body[self.start..]
     }
 
-    /// The reply text, owned: what goes on the wire.
-    pub fn into_string(self) -> String {
-        self.body
+    /// The reply, as the bytes that go on the wire (no copy).
+    pub fn into_bytes(self) -> bytes::Bytes {
+        bytes::Bytes::from(self.body.into_bytes()).slice(self.start..)
     }
 }
 
@@ -331,7 +352,7 @@ mod tests {
     fn debug_of_a_reply_does_not_say_the_code() {
         let mut m = Messages::new();
         m.code("012345");
-        let shown = format!("{:?}", Reply::say_then_hangup(&m));
+        let shown = format!("{:?}", Reply::say_then_hangup(m));
         assert!(
             !shown.contains("012") && shown.starts_with("Reply("),
             "{shown}"
@@ -400,17 +421,17 @@ mod tests {
         let mut m = Messages::new();
         m.text("x");
         assert_eq!(
-            Reply::read(&m, &Read::new("rep1")).as_str(),
+            Reply::read(m.clone(), &Read::new("rep1")).as_str(),
             "read=t-x=rep1,no,1,1,7,No,no,no,,,1,Ok,None,,no"
         );
         let read = Read::new("acct").only("13").prompts(2);
         assert_eq!(
-            Reply::read(&m, &read).as_str(),
+            Reply::read(m.clone(), &read).as_str(),
             "read=t-x=acct,no,1,1,7,No,no,no,,13,2,Ok,None,,no"
         );
         let read = Read::new("pin1").keys(1, 12).wait(15);
         assert_eq!(
-            Reply::read(&m, &read).as_str(),
+            Reply::read(m.clone(), &read).as_str(),
             "read=t-x=pin1,no,12,1,15,No,no,no,,,1,Ok,None,,no"
         );
     }

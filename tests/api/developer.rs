@@ -525,3 +525,55 @@ async fn the_setup_page_and_its_assets_are_served_with_strict_headers() {
     .json();
     assert_eq!(info["public_url"], "https://codes.example");
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+    /// Any issuer and account within the documented bound (100 bytes, no colon, no control
+    /// character) get a secret whose QR code holds its URI; past the bound, `invalid_label`.
+    /// Never a 5xx: the bound is checked before any drawing.
+    #[test]
+    fn every_label_within_the_bound_gets_its_qr_code_and_none_gets_a_5xx(
+        issuer in "[^:\\p{Cc}]{0,40}",
+        account in "[^:\\p{Cc}]{1,40}",
+    ) {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let json = serde_json::json!({"issuer": issuer, "account": account, "bytes": 64, "digits": 8});
+        let answer = runtime.block_on(send(&app_at(T), post("/api/secret", json)));
+        let fits = |label: &str| label.trim().len() <= yemot_2fa::otp::enroll::MAX_LABEL_BYTES;
+        if fits(&issuer) && fits(&account) {
+            proptest::prop_assert_eq!(answer.status, 200, "{}", answer.body);
+            let json = answer.json();
+            proptest::prop_assert_eq!(read_qr(json["qr_png"].as_str().unwrap()), json["uri"].as_str().unwrap());
+        } else {
+            proptest::prop_assert_eq!(answer.status, 400, "{}", answer.body);
+            let error = answer.json()["error"].clone();
+            proptest::prop_assert_eq!(error.as_str(), Some("invalid_label"));
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_longest_labels_there_are_still_get_their_qr_code() {
+    // 100 bytes each: 25 four-byte emoji, 50 Hebrew letters, 100 ASCII letters; with the
+    // longest key and 8 digits. The issue that set the bound answered 500 to 100 emoji.
+    let emoji = "😀".repeat(25);
+    let hebrew = "א".repeat(50);
+    let ascii = "A".repeat(100);
+    for (issuer, account) in [(&emoji, &emoji), (&hebrew, &emoji), (&ascii, &hebrew)] {
+        let json = serde_json::json!({"issuer": issuer, "account": account, "bytes": 64, "digits": 8, "algorithm": "SHA512"});
+        let answer = send(&app_at(T), post("/api/secret", json)).await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        let json = answer.json();
+        assert_eq!(
+            read_qr(json["qr_png"].as_str().unwrap()),
+            json["uri"].as_str().unwrap()
+        );
+    }
+    let over = serde_json::json!({"issuer": "😀".repeat(26)});
+    let answer = send(&app_at(T), post("/api/secret", over)).await;
+    assert_eq!(
+        (answer.status.as_u16(), answer.json()["error"].as_str()),
+        (400, Some("invalid_label"))
+    );
+}

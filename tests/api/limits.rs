@@ -181,27 +181,34 @@ async fn far_future_times_work_and_a_clock_before_1970_is_a_clear_fault() {
 
 #[tokio::test]
 async fn past_max_concurrent_requests_new_ones_are_shed_at_once() {
+    // A request whose handling waits holds the only place: a PIN check against an attempt
+    // store (REDIS_URL) that accepts connections and never answers, up to its deadline.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("redis://{}", silent.local_addr().unwrap());
+    let held_sockets = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            open.push(socket);
+        }
+    });
     let limits = Limits {
         max_concurrent: 1,
         ..Limits::default()
     };
-    let router = app(AppState::with_clock(Clock::manual(59)).with_limits(limits));
-    // A request whose body never finishes holds the only place.
-    let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(1);
-    let stream = tokio_stream_from(receiver);
-    let slow = Request::post("/api/2fa")
-        .body(Body::from_stream(stream))
-        .unwrap();
+    let router = app(AppState::with_clock(Clock::manual(59))
+        .with_limits(limits)
+        .with_store(yemot_2fa::store::Store::redis(&url).unwrap()));
     let held = tokio::spawn({
         let router = router.clone();
-        async move { send(&router, slow).await }
+        async move {
+            send(
+                &router,
+                yemot_post(&format!("secret={RFC_SHA1}&pin=4321&pin1=4321")),
+            )
+            .await
+        }
     });
-    tokio::task::yield_now().await;
-    sender
-        .send(Ok(Bytes::from_static(b"secret=")))
-        .await
-        .unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
 
     let shed = send(&router, json_get(&format!("secret={RFC_SHA1}"))).await;
     assert_eq!(
@@ -216,9 +223,13 @@ async fn past_max_concurrent_requests_new_ones_are_shed_at_once() {
         "a phone hears an apology"
     );
 
-    sender.send(Ok(Bytes::from(RFC_SHA1))).await.unwrap();
-    drop(sender);
-    assert_eq!(held.await.unwrap().yemot().codes()[0], "287082");
+    // The store's deadline ends the wait: the PIN-protected call stays closed, and says so.
+    let held = held.await.unwrap().yemot();
+    assert!(
+        held.codes().is_empty() && held.text().contains("נא לנסות שוב"),
+        "{}",
+        held.text()
+    );
     assert_eq!(
         send(&router, yemot_post(&format!("secret={RFC_SHA1}")))
             .await
@@ -227,6 +238,41 @@ async fn past_max_concurrent_requests_new_ones_are_shed_at_once() {
         "287082",
         "the place is free again"
     );
+    held_sockets.abort();
+}
+
+#[tokio::test]
+async fn a_stalled_body_holds_no_place() {
+    let limits = Limits {
+        max_concurrent: 1,
+        ..Limits::default()
+    };
+    let router = app(AppState::with_clock(Clock::manual(59)).with_limits(limits));
+    // A request whose body never finishes: it waits for its body, outside the places.
+    let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(1);
+    let stalled = tokio::spawn({
+        let router = router.clone();
+        let body = Body::from_stream(tokio_stream_from(receiver));
+        async move { send(&router, Request::post("/api/2fa").body(body).unwrap()).await }
+    });
+    sender
+        .send(Ok(Bytes::from_static(b"secret=")))
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    for _ in 0..3 {
+        let answered = send(&router, yemot_post(&format!("secret={RFC_SHA1}")))
+            .await
+            .yemot();
+        assert_eq!(
+            answered.codes()[0],
+            "287082",
+            "a caller is answered meanwhile"
+        );
+    }
+    sender.send(Ok(Bytes::from(RFC_SHA1))).await.unwrap();
+    drop(sender);
+    assert_eq!(stalled.await.unwrap().yemot().codes()[0], "287082");
 }
 
 fn tokio_stream_from(

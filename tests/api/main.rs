@@ -5,6 +5,7 @@ mod developer;
 mod helpers;
 mod json;
 mod limits;
+mod metrics;
 mod oathtool;
 mod phone;
 mod props;
