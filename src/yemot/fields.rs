@@ -21,8 +21,11 @@
 //! are remembered ([`Fields::rejoined`]), so that the call can tell when putting them back may
 //! have taken another account's setting.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::ops::Range;
+
+use smallvec::SmallVec;
 
 /// Why a request's fields could not be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -56,7 +59,8 @@ const AMBIGUOUS: [&str; 3] = ["digits", "algorithm", "period"];
 #[derive(Default)]
 pub struct Fields {
     text: String,
-    pairs: Vec<(Range<u32>, Range<u32>)>,
+    /// A Yemot request has a dozen or two: held inline, without an allocation of their own.
+    pairs: SmallVec<[(Range<u32>, Range<u32>); 24]>,
     /// Links that raw joining split, by pair index, with the ambiguous options put back.
     rejoined: Vec<(u32, Vec<&'static str>)>,
 }
@@ -76,7 +80,7 @@ impl Fields {
     ) -> Result<Self, FieldsError> {
         let mut fields = Self {
             text: String::with_capacity(query.map_or(0, str::len) + body.len()),
-            pairs: Vec::with_capacity(16),
+            pairs: SmallVec::new(),
             rejoined: Vec::new(),
         };
         if let Some(query) = query {
@@ -115,7 +119,20 @@ impl Fields {
     /// Adds `application/x-www-form-urlencoded` pairs. Never fails: invalid UTF-8 and stray
     /// percent signs are decoded lossily, and the layers above refuse what makes no sense.
     fn add_form(&mut self, bytes: &[u8]) {
-        self.add_pieces(bytes.split(|&b| b == b'&'));
+        match std::str::from_utf8(bytes) {
+            Ok(text) => self.add_form_text(text),
+            Err(_) => self.add_pieces(bytes.split(|&b| b == b'&').map(Piece::Encoded)),
+        }
+    }
+
+    /// Form pairs in valid UTF-8. Most requests hold neither `%` nor `+` (Yemot's own fields,
+    /// a base32 secret): then every piece is read as sent, without decoding or copying first.
+    fn add_form_text(&mut self, text: &str) {
+        if memchr::memchr2(b'%', b'+', text.as_bytes()).is_none() {
+            self.add_pieces(plain_pieces(text));
+        } else {
+            self.add_pieces(text.as_bytes().split(|&b| b == b'&').map(Piece::Encoded));
+        }
     }
 
     /// Adds a query string's pairs. A raw `?` inside it separates pairs like `&`: when
@@ -124,7 +141,7 @@ impl Fields {
     /// raw `otpauth:` link is the link's own.
     fn add_query(&mut self, query: &str) {
         if !query.contains('?') {
-            return self.add_form(query.as_bytes());
+            return self.add_form_text(query);
         }
         let mut pieces = Vec::new();
         for piece in query.as_bytes().split(|&b| b == b'&') {
@@ -143,18 +160,16 @@ impl Fields {
             }
             pieces.extend(rest.split(|&b| b == b'?'));
         }
-        self.add_pieces(pieces.into_iter());
+        self.add_pieces(pieces.into_iter().map(Piece::Encoded));
     }
 
     /// Adds raw `name=value` pieces in order, putting back into a raw-joined link the pieces
     /// that raw joining split off it.
-    fn add_pieces<'b>(&mut self, pieces: impl Iterator<Item = &'b [u8]>) {
+    fn add_pieces<'b>(&mut self, pieces: impl Iterator<Item = Piece<'b>>) {
         let mut pieces = pieces.filter(|p| !p.is_empty()).peekable();
         while let Some(piece) = pieces.next() {
-            let Some((name, value)) = form_urlencoded::parse(piece).next() else {
-                continue;
-            };
-            let raw_link = value_of(piece).is_some_and(|v| {
+            let (name, value) = piece.decode();
+            let raw_link = piece.raw_value().is_some_and(|v| {
                 starts_with_ignore_case(v, b"otpauth") && v.windows(3).any(|w| w == b"://")
             });
             if !raw_link {
@@ -165,9 +180,7 @@ impl Fields {
             let mut link = value.into_owned();
             let mut ambiguous = Vec::new();
             while let Some(next) = pieces.peek() {
-                let Some((param, part)) = form_urlencoded::parse(next).next() else {
-                    break;
-                };
+                let (param, part) = next.decode();
                 let Some(&param) = LINK_PARAMETERS.iter().find(|p| **p == param) else {
                     break;
                 };
@@ -268,10 +281,14 @@ impl Fields {
     /// The last value of the field named `name` followed by `suffix` (`secret` + `_2`,
     /// `rep` + `3`), without building the name.
     pub fn get_suffixed(&self, name: &str, suffix: &str) -> Option<&str> {
-        self.pairs()
+        let len = (name.len() + suffix.len()) as u32;
+        self.pairs
+            .iter()
             .rev()
-            .find(|(k, _)| k.strip_prefix(name) == Some(suffix))
-            .map(|(_, v)| v)
+            .filter(|(k, _)| k.end - k.start == len) // most names fail here, without a compare
+            .map(|(k, v)| (self.str_at(k), v))
+            .find(|(k, _)| k.starts_with(name) && k.ends_with(suffix))
+            .map(|(_, v)| self.str_at(v))
     }
 
     /// Like [`get_suffixed`](Self::get_suffixed), an empty or blank value counting as absent.
@@ -333,6 +350,64 @@ impl Fields {
 }
 
 /// The raw value of a `name=value` piece, if it has one.
+/// One `name=value` piece of a form, as sent.
+#[derive(Clone, Copy)]
+enum Piece<'b> {
+    /// Held neither `%` nor `+`: its name and value as sent, split at the first `=`.
+    Plain(&'b str, Option<&'b str>),
+    /// May need decoding.
+    Encoded(&'b [u8]),
+}
+
+/// The pieces of form text that holds neither `%` nor `+`, split at `&` and at each piece's
+/// first `=`.
+fn plain_pieces(text: &str) -> impl Iterator<Item = Piece<'_>> {
+    let ends = memchr::memchr_iter(b'&', text.as_bytes()).chain([text.len()]);
+    let mut start = 0;
+    let pieces = ends.map(move |end| {
+        // `&` is ASCII: every index here falls on a character boundary.
+        let piece = &text[start..end];
+        start = end + 1;
+        piece
+    });
+    pieces.map(|piece| match memchr::memchr(b'=', piece.as_bytes()) {
+        // `=` is ASCII: the index falls on a character boundary.
+        Some(e) => Piece::Plain(&piece[..e], Some(&piece[e + 1..])),
+        None => Piece::Plain(piece, None),
+    })
+}
+
+impl<'b> Piece<'b> {
+    fn is_empty(self) -> bool {
+        match self {
+            Self::Plain(name, value) => name.is_empty() && value.is_none(),
+            Self::Encoded(bytes) => bytes.is_empty(),
+        }
+    }
+
+    /// The value as sent, before decoding: `None` without an `=`.
+    fn raw_value(self) -> Option<&'b [u8]> {
+        match self {
+            Self::Plain(_, value) => value.map(str::as_bytes),
+            Self::Encoded(bytes) => value_of(bytes),
+        }
+    }
+
+    /// The name and value, decoded as `application/x-www-form-urlencoded`.
+    fn decode(self) -> (Cow<'b, str>, Cow<'b, str>) {
+        match self {
+            Self::Plain(name, value) => (Cow::Borrowed(name), Cow::Borrowed(value.unwrap_or(""))),
+            Self::Encoded(bytes) => match std::str::from_utf8(bytes) {
+                Ok(text) if memchr::memchr2(b'%', b'+', bytes).is_none() => {
+                    let (name, value) = text.split_once('=').unwrap_or((text, ""));
+                    (Cow::Borrowed(name), Cow::Borrowed(value))
+                }
+                _ => form_urlencoded::parse(bytes).next().unwrap_or_default(),
+            },
+        }
+    }
+}
+
 fn value_of(piece: &[u8]) -> Option<&[u8]> {
     piece
         .iter()
@@ -518,5 +593,55 @@ mod tests {
             FieldsError::TooMany
         );
         assert_eq!(format!("{fields:?}"), "Fields { count: 3, .. }");
+    }
+
+    proptest::proptest! {
+        /// The shortcut for pieces that need no decoding reads exactly what the
+        /// `form_urlencoded` crate reads, for any bytes at all.
+        #[test]
+        fn pieces_decode_like_form_urlencoded(
+            piece in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::sample::select(b"=%+&aZ09\x80\xd7".to_vec()),
+                    proptest::num::u8::ANY,
+                ],
+                1..24,
+            )
+        ) {
+            proptest::prop_assume!(!piece.contains(&b'&'));
+            let expected = form_urlencoded::parse(&piece).next().unwrap_or_default();
+            proptest::prop_assert_eq!(Piece::Encoded(&piece).decode(), expected.clone());
+            if let Ok(text) = std::str::from_utf8(&piece)
+                && !text.contains(['%', '+'])
+            {
+                let pieces: Vec<_> = plain_pieces(text).collect();
+                proptest::prop_assert_eq!(pieces.len(), 1);
+                proptest::prop_assert_eq!(pieces[0].decode(), expected);
+                proptest::prop_assert_eq!(pieces[0].raw_value(), value_of(&piece));
+            }
+        }
+
+        /// A whole form reads as the `form_urlencoded` crate reads it, pair for pair, whichever
+        /// way [`Fields::from_form`] takes through it (links aside: those are put back together).
+        #[test]
+        fn forms_read_like_form_urlencoded(
+            body in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::sample::select(b"&&==%+aZ09\x80\xd7".to_vec()),
+                    proptest::num::u8::ANY,
+                ],
+                0..40,
+            )
+        ) {
+            // As generated (mostly with `%` or `+`), and without those (the plain way).
+            let plain: Vec<u8> = body.iter().copied().filter(|b| !b"%+".contains(b)).collect();
+            for body in [body, plain] {
+                let fields = Fields::from_form(&body);
+                let ours: Vec<(&str, &str)> = fields.pairs().collect();
+                let theirs: Vec<_> = form_urlencoded::parse(&body).collect();
+                let theirs: Vec<(&str, &str)> = theirs.iter().map(|(n, v)| (&**n, &**v)).collect();
+                proptest::prop_assert_eq!(ours, theirs);
+            }
+        }
     }
 }

@@ -13,27 +13,46 @@
 /// ASCII characters that must never reach a `t-` item (besides control characters).
 const FORBIDDEN_ASCII: &[u8] = b".-&=\"'|_";
 
+/// ASCII that must not reach a `t-` item as it is, by code: control characters and
+/// [`FORBIDDEN_ASCII`].
+const BAD_ASCII: [bool; 128] = {
+    let mut table = [false; 128];
+    let mut b = 0;
+    while b < 128 {
+        table[b] = b < 0x20 || b == 0x7f;
+        b += 1;
+    }
+    let mut i = 0;
+    while i < FORBIDDEN_ASCII.len() {
+        table[FORBIDDEN_ASCII[i] as usize] = true;
+        i += 1;
+    }
+    table
+};
+
 /// Whether `c` must not reach a `t-` item as it is.
 fn forbidden(c: char) -> bool {
-    (c.is_ascii() && FORBIDDEN_ASCII.contains(&(c as u8)))
-        || c.is_control()
-        || (c.is_whitespace() && c != ' ')
-        || matches!(c, '\u{2013}' | '\u{2014}')
+    if c.is_ascii() {
+        return BAD_ASCII[c as usize];
+    }
+    if ('\u{05D0}'..='\u{05EA}').contains(&c) {
+        return false; // Hebrew letters, most of what is spoken: no table lookup.
+    }
+    c.is_control() || c.is_whitespace() || matches!(c, '\u{2013}' | '\u{2014}')
 }
 
 /// Whether `text` can be sent in a `t-` item as it is: not blank, and nothing [`sanitize_text`]
-/// would change but runs of spaces. Scans ASCII bytes and looks at characters only when the
-/// text has others.
+/// would change but runs of spaces. One pass; only characters outside ASCII and the Hebrew
+/// letters are looked up in Unicode's tables.
 pub fn is_clean_text(text: &str) -> bool {
-    let mut wide = false;
-    for b in text.bytes() {
-        if b >= 0x80 {
-            wide = true;
-        } else if b < 0x20 || b == 0x7f || FORBIDDEN_ASCII.contains(&b) {
+    let mut blank = true;
+    for c in text.chars() {
+        if forbidden(c) {
             return false;
         }
+        blank &= c == ' '; // any other blank character is forbidden
     }
-    !(text.trim().is_empty() || wide && text.chars().any(forbidden))
+    !blank
 }
 
 /// Makes any text safe for a `t-` item: each forbidden character becomes a space, runs of
@@ -90,6 +109,23 @@ mod tests {
         for clean in ["שלום, עולם", "Bank 2", "ספר 📖"] {
             assert!(is_clean_text(clean), "{clean:?}");
             assert_eq!(sanitize_text(clean), clean);
+        }
+    }
+
+    proptest::proptest! {
+        /// "Clean" means exactly "the sanitizer would change nothing but runs of spaces", and
+        /// whatever the sanitizer gives is clean or empty.
+        #[test]
+        fn clean_means_nothing_left_to_sanitize(
+            text in "[ -~\u{80}-\u{a0}\u{5d0}-\u{5ea}\u{2000}-\u{202f}\u{1F4D6}]{0,12}"
+        ) {
+            let collapsed = text.split(' ').filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ");
+            let sanitized = sanitize_text(&text);
+            proptest::prop_assert_eq!(
+                is_clean_text(&text),
+                sanitized == collapsed && !collapsed.is_empty()
+            );
+            proptest::prop_assert!(sanitized.is_empty() || is_clean_text(&sanitized));
         }
     }
 }
