@@ -14,6 +14,7 @@
 #
 # Loopback only; every load is bounded by its duration. Needs wrk, curl, python3 (and node +
 # npm for the peer; without them the peer is skipped, loudly). Knobs: DURATION ROUNDS CONNS_HELD.
+# For ratios to the limit that hold on a noisy machine, per request shape: bench/ratio.py.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
