@@ -31,7 +31,7 @@ impl Default for Messages {
     fn default() -> Self {
         // Room for a code read twice with its prompts and a `read`'s options: one allocation.
         let mut buf = String::with_capacity(320);
-        buf.push_str(&" ".repeat(HEADROOM));
+        buf.extend(std::iter::repeat_n(' ', HEADROOM));
         Self { buf }
     }
 }
