@@ -14,7 +14,7 @@ their median and spread.
 
 Targets: `yemot-2fa` (target/release), `limit-axum` and `limit-axum 2` (../shared/bench), and
 `limit+body`: the same limit with one change, it reads the request body before answering (what
-any service that looks at its input must do). Shapes are the wrk scripts in bench/shapes/.
+any service that looks at its input must do). Shapes are in bench/shapes.lua.
 Loopback only; every run is bounded by its duration. Writes target/bench/ratio.json.
 Knobs: ROUNDS=5 DURATION=5 WARMUP=1 THREADS=2 CONNS=64 SHAPES=plain,json,yemot.
 """
@@ -35,7 +35,8 @@ import urllib.request
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SHARED = (ROOT / ".." / "shared" / "bench").resolve()
 OUT = ROOT / "target" / "bench"
-SHAPES = ROOT / "bench" / "shapes"
+SHAPES = ROOT / "bench" / "shapes.lua"
+SHAPE_NAMES = ("plain", "json", "yemot")
 
 
 def env_int(name, default):
@@ -98,8 +99,9 @@ def start(binary):
 
 def wrk(url, shape, seconds, threads, conns):
     cmd = ["wrk", f"-t{threads}", f"-c{conns}", f"-d{seconds}s", "--timeout", "5s",
-           "-s", str(SHAPES / f"{shape}.lua"), url]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 30).stdout
+           "-s", str(SHAPES), url]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 30,
+                         env={**os.environ, "SHAPE": shape}).stdout
     line = next((l for l in out.splitlines() if l.startswith("RESULT ")), None)
     if line is None:
         sys.exit(f"ratio.py: wrk gave no RESULT for {url}:\n{out}")
@@ -152,8 +154,8 @@ def main():
     threads, conns = env_int("THREADS", 2), env_int("CONNS", 64)
     shapes = os.environ.get("SHAPES", "plain,json,yemot").split(",")
     for shape in shapes:
-        if not (SHAPES / f"{shape}.lua").is_file():
-            sys.exit(f"ratio.py: no bench/shapes/{shape}.lua")
+        if shape not in SHAPE_NAMES:
+            sys.exit(f"ratio.py: no shape {shape!r} (shapes: {', '.join(SHAPE_NAMES)})")
     if shutil.which("wrk") is None:
         sys.exit("ratio.py: wrk not found (apt-get install wrk)")
 
