@@ -25,12 +25,13 @@ import pathlib
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import time
 import urllib.request
+
+from measure import BODY, free_port
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SHARED = (ROOT / ".." / "shared" / "bench").resolve()
@@ -39,10 +40,10 @@ SHAPES = ROOT / "bench" / "shapes.lua"
 SHAPE_NAMES = ("plain", "json", "yemot")
 
 
-def env_int(name, default):
+def env_int(name, default, least=1):
     value = os.environ.get(name, str(default))
-    if not value.isdigit() or int(value) < 1:
-        sys.exit(f"ratio.py: {name} must be a whole number >= 1")
+    if not value.isdigit() or int(value) < least:
+        sys.exit(f"ratio.py: {name} must be a whole number >= {least}")
     return int(value)
 
 
@@ -74,12 +75,6 @@ def build():
     return ROOT / "target" / "release" / "yemot-2fa", limit_target / "release" / "limit-axum", body
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start(binary):
     port = free_port()
     env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "RUST_LOG": "warn"}
@@ -88,7 +83,7 @@ def start(binary):
     url = f"http://127.0.0.1:{port}/api/2fa"
     for _ in range(200):
         try:
-            urllib.request.urlopen(urllib.request.Request(url, data=b"secret=JBSWY3DPEHPK3PXP"),
+            urllib.request.urlopen(urllib.request.Request(url, data=BODY),
                                    timeout=1).read()
             return proc, url
         except OSError:
@@ -150,7 +145,7 @@ def main():
     parser.add_argument("--latency", action="store_true", help="also 1 connection, p50 ratios")
     args = parser.parse_args()
     rounds, seconds = env_int("ROUNDS", 5), env_int("DURATION", 5)
-    warmup = int(os.environ.get("WARMUP", "1"))
+    warmup = env_int("WARMUP", 1, least=0)
     threads, conns = env_int("THREADS", 2), env_int("CONNS", 64)
     shapes = os.environ.get("SHAPES", "plain,json,yemot").split(",")
     for shape in shapes:
