@@ -157,6 +157,9 @@ pub async fn serve_main() -> ExitCode {
         Ok(state) => state,
         Err(e) => return fail(&e.to_string()),
     };
+    if let Err(e) = state.store.check_at_start().await {
+        return fail(&e.to_string());
+    }
     if let Some(Some(addr)) = metrics_addr {
         match tokio::net::TcpListener::bind(addr).await {
             Ok(metrics) => {

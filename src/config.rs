@@ -35,7 +35,7 @@ pub struct Config {
     /// `REDIS_URL`: where failed attempts and used codes are kept when replicas must share
     /// them; in this process's memory when unset.
     pub redis_url: Option<String>,
-    /// `LIMITER_CAPACITY`: accounts' worth of records the in-memory store keeps.
+    /// `LIMITER_CAPACITY`: records of each kind the in-memory store keeps; full, it refuses.
     pub limiter_capacity: u64,
     /// `METRICS`: whether `/metrics` is served at all.
     pub metrics: bool,

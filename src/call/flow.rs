@@ -7,8 +7,8 @@
 //!
 //! | step | asks with | the next request carries |
 //! | --- | --- | --- |
-//! | PIN, attempt N (1..=3) | `pinN` | `pin1=…`, …, `pinN=…` |
 //! | menu | `acct` | `acct=K` |
+//! | PIN, attempt N (1..=3) | `pinN` | `pin1=…`, …, `pinN=…` |
 //! | repeat, round N (1..=5) | `repN` | `rep1=1`, …, `repN=<key or None>` |
 //!
 //! Each turn re-checks everything from the start (allow-list, lockout, the latest PIN attempt,
@@ -16,8 +16,10 @@
 //!
 //! Who guards what: a sealed account's PIN and allow-list are its own, checked once it is
 //! chosen (at once when it is the only one). The extension's plain `pin` and `allow` guard its
-//! plain accounts: before the menu when every account is plain, after the choice otherwise.
-//! Only one PIN is ever asked in a call.
+//! plain accounts; its allow-list is checked before the menu when every account is plain. A PIN
+//! is always asked after the choice, so that its guesses count against the chosen account
+//! alone and a lock on one account never closes the others. Only one PIN is ever asked in a
+//! call.
 
 use crate::error::Error;
 use crate::otp::account::Account;
@@ -26,7 +28,7 @@ use crate::yemot::speak::sanitize_text;
 use crate::yemot::{Fields, Messages, Read, Reply};
 
 use super::accounts::{self, Entry};
-use super::guard::{self, Context, Gate, end};
+use super::guard::{self, Context, Gate, end, is_silence};
 use super::settings::{Mode, Settings};
 use super::texts::{Lang, Texts};
 
@@ -77,25 +79,24 @@ pub async fn turn(fields: &Fields, cx: &Context<'_>) -> Result<Reply, Error> {
     let entries = accounts::read(fields, cx.keys)?;
     let now = cx.clock.now()?;
     let all_plain = entries.iter().all(|e| !e.sealed);
-    if all_plain && !plain.is_open() {
-        let ids: Vec<_> = entries.iter().map(Entry::identity).collect();
-        if let Gate::Answer(reply) = guard::admit(&plain, &ids, fields, texts, cx, now).await? {
-            return Ok(reply);
-        }
+    // A stranger outside the extension's allow-list does not even hear the menu.
+    if all_plain && let Some(reply) = guard::refused(&plain, fields, texts) {
+        return Ok(reply);
     }
     let mut entries = entries;
     let entry = match choose(&entries, fields, texts, &settings) {
         Ok(index) => entries.swap_remove(index),
         Err(reply) => return Ok(reply),
     };
-    let own = match (entry.sealed, all_plain) {
-        (true, _) => &entry.protection,
-        (false, false) => &plain,
-        (false, true) => &entry.protection, // empty: the plain protection was checked above
+    // The PIN is asked once the account is known, and counts against that account alone.
+    let own = if entry.sealed {
+        &entry.protection
+    } else {
+        &plain
     };
     if !own.is_open()
         && let Gate::Answer(reply) =
-            guard::admit(own, &[entry.identity()], fields, texts, cx, now).await?
+            guard::admit(own, entry.identity(), fields, texts, cx, now).await?
     {
         return Ok(reply);
     }
@@ -140,11 +141,6 @@ fn choose(
         .iter()
         .position(|e| choice.len() == 1 && choice.as_bytes()[0] == b'0' + e.key)
         .ok_or_else(|| end(texts.choice_invalid))
-}
-
-/// What Yemot sends for a question met with silence.
-fn is_silence(answer: &str) -> bool {
-    answer.is_empty() || answer.eq_ignore_ascii_case("none")
 }
 
 /// One reading of the code. `round` is how many times the caller already pressed 1.

@@ -1,17 +1,23 @@
-//! What stands between someone and an account's codes: the allow-list, the PIN, and the lockout
-//! that holds across calls, requests and replicas ([`crate::store`]).
+//! What stands between someone and an account's codes: the allow-list, the PIN, and the count
+//! of guesses that holds across calls, requests and replicas ([`crate::store`]).
 //!
 //! The call's own three PIN attempts live in the fields Yemot re-sends, so a script can always
-//! start a fresh "call"; the lockout is what stops it. Every wrong PIN and every wrong code
-//! counts against the account (its [`Identity`]), whoever sends it and however; a locked account
-//! opens for nobody, not even with the right PIN or code, until the lock ends.
+//! start a fresh "call"; the count is what stops it. Every PIN and every typed code goes through
+//! [`count`] before it is compared: it takes its place in the count first, atomically, and is
+//! judged only if it got one. A right one gives its place back ([`Counted::right`]); a wrong
+//! one stays counted ([`Counted::wrong`]). Silence, and a code that already opened the door,
+//! are not guesses and are never counted.
+//!
+//! Failures lock the source they came from (the caller's number, every call without one, every
+//! HTTP client): a stranger cannot lock the owner out. Every account also has one bound over
+//! all its sources, which no forged number gets around.
 
 use crate::error::Error;
-use crate::otp::account::{Pin, Protection};
+use crate::otp::account::{Protection, normalize_phone};
 use crate::otp::clock::Clock;
 use crate::otp::seal::SealKeys;
 use crate::otp::verify::{self, Verdict};
-use crate::store::{Identity, Status, Store};
+use crate::store::{Attempt, Guess, Identity, Source, Store, Target};
 use crate::yemot::{Fields, Messages, Read, Reply};
 
 use super::accounts::Entry;
@@ -29,7 +35,7 @@ pub struct Context<'a> {
     pub keys: Option<&'a SealKeys>,
     /// Where "now" comes from.
     pub clock: &'a Clock,
-    /// Failed attempts and used codes.
+    /// Counted guesses and used codes.
     pub store: &'a Store,
 }
 
@@ -48,79 +54,194 @@ pub fn end(text: &str) -> Reply {
     Reply::say_then_hangup(messages)
 }
 
-/// Checks a phone caller against `protection`, which guards the accounts `ids`: the caller's
-/// number first, then the lockout, then the PIN (asked, asked again after a wrong attempt,
-/// the call ended after the last). A wrong PIN counts against every one of `ids`.
+/// What Yemot sends for a question met with silence.
+pub fn is_silence(answer: &str) -> bool {
+    let answer = answer.trim();
+    answer.is_empty() || answer.eq_ignore_ascii_case("none")
+}
+
+/// Who is guessing, for the count.
+#[derive(Debug, Clone, Copy)]
+pub enum Client<'a> {
+    /// A program: no caller number it could be trusted with, no keypad.
+    Http,
+    /// A phone call (or Yemot calling a developer endpoint), with the caller's number
+    /// (`ApiPhone`) if it sent one.
+    Phone(Option<&'a str>),
+}
+
+impl Client<'_> {
+    /// The guess at `account`'s `target` this client makes. The number is normalized first, so
+    /// that one caller written two ways is one source.
+    fn guess(self, account: Identity, target: Target) -> Guess {
+        match self {
+            Client::Http => Guess::new(account, target, Source::Http),
+            Client::Phone(number) => {
+                let number = number.map(normalize_phone).unwrap_or_default();
+                let source = if number.is_empty() {
+                    Source::NoNumber
+                } else {
+                    Source::Caller(&number)
+                };
+                Guess::new(account, target, source)
+            }
+        }
+    }
+}
+
+/// A guess that has its place in the count and may now be judged.
+#[must_use = "a counted guess is judged, then reported right or wrong"]
+pub struct Counted {
+    guess: Guess,
+    attempt: Attempt,
+}
+
+/// Counts a guess at `account`'s `target` by `client`, before anything is compared: the one
+/// protection check every PIN and typed code goes through.
 ///
 /// # Errors
 ///
-/// [`Error::Locked`] (spoken like any error, and counted under its code) for a locked account
-/// or the wrong PIN that locks it; [`Error::StoreUnavailable`] when the lockout cannot be
-/// checked: the account stays closed.
+/// [`Error::Locked`] when the source or the account may not guess now (the guess is neither
+/// counted nor judged); [`Error::StoreUnavailable`] when the count cannot be taken: the guess
+/// must not be judged, so the answer cannot depend on it.
+pub async fn count(
+    account: Identity,
+    target: Target,
+    client: Client<'_>,
+    cx: &Context<'_>,
+    now: u64,
+) -> Result<Counted, Error> {
+    let guess = client.guess(account, target);
+    match cx.store.begin(&guess, now).await? {
+        Attempt::Locked { retry_after } => Err(Error::Locked { retry_after }),
+        attempt @ Attempt::Judge { .. } => Ok(Counted { guess, attempt }),
+    }
+}
+
+/// Seconds `client` stays locked out of `account`'s `target` after `now`, if it is; counts
+/// nothing.
+///
+/// # Errors
+///
+/// [`Error::StoreUnavailable`] when the store cannot answer.
+pub async fn locked(
+    account: Identity,
+    target: Target,
+    client: Client<'_>,
+    cx: &Context<'_>,
+    now: u64,
+) -> Result<Option<u64>, Error> {
+    Ok(cx.store.locked(&client.guess(account, target), now).await?)
+}
+
+impl Counted {
+    /// The guess was right (or a code already used): its place is given back, and its
+    /// source's failures are forgotten.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::StoreUnavailable`]: the door stays closed, as for any guess the store could
+    /// not settle.
+    pub async fn right(self, cx: &Context<'_>) -> Result<(), Error> {
+        cx.store.right(&self.guess).await?;
+        Ok(())
+    }
+
+    /// The guess was wrong: it stays counted. How long it locked its source or account, if it
+    /// did.
+    pub fn wrong(self, cx: &Context<'_>) -> Option<u64> {
+        cx.store.wrong(self.attempt);
+        match self.attempt {
+            Attempt::Judge { locks_for } => locks_for,
+            Attempt::Locked { retry_after } => Some(retry_after),
+        }
+    }
+}
+
+/// The allow-list's answer to a phone caller: `None` to go on, else the end of the call.
+pub fn refused(protection: &Protection, fields: &Fields, texts: &Texts) -> Option<Reply> {
+    let allow = protection.allow.as_ref()?;
+    match fields.caller() {
+        None => Some(end(texts.caller_unknown)),
+        Some(phone) if !allow.contains(phone) => Some(end(texts.caller_refused)),
+        Some(_) => None,
+    }
+}
+
+/// Checks a phone caller against `protection`, which guards the account `id`: the caller's
+/// number first, then the PIN (asked, asked again after a wrong attempt, the call ended after
+/// the last). Silence is asked again and counts nothing.
+///
+/// # Errors
+///
+/// [`Error::Locked`] (spoken like any error, and counted under its code) for a caller or
+/// account that may not guess now, or the wrong PIN that locks it; [`Error::StoreUnavailable`]
+/// when the guess cannot be counted: it is not judged.
 pub async fn admit(
     protection: &Protection,
-    ids: &[Identity],
+    id: Identity,
     fields: &Fields,
     texts: &Texts,
     cx: &Context<'_>,
     now: u64,
 ) -> Result<Gate, Error> {
-    if let Some(allow) = &protection.allow {
-        match fields.caller() {
-            None => return Ok(Gate::Answer(end(texts.caller_unknown))),
-            Some(phone) if !allow.contains(phone) => {
-                return Ok(Gate::Answer(end(texts.caller_refused)));
-            }
-            Some(_) => {}
-        }
+    if let Some(reply) = refused(protection, fields, texts) {
+        return Ok(Gate::Answer(reply));
     }
     let Some(pin) = &protection.pin else {
         return Ok(Gate::Open);
     };
-    if let Some(retry_after) = any_locked(ids, cx.store, now).await? {
-        return Err(Error::Locked { retry_after });
-    }
-    let check = check_pin(pin, fields);
-    if check != PinCheck::Passed && latest_is_a_guess(fields) {
-        // Counted on the turn that judges the attempt; a caller who typed nothing guessed
-        // nothing.
-        if let Some(retry_after) = fail_all(ids, cx.store, now).await? {
+    let client = Client::Phone(fields.caller());
+    let Some((attempt, typed)) = fields.latest_round("pin", MAX_PIN_ATTEMPTS) else {
+        // Nothing typed yet: a caller who may not guess now is told so before typing.
+        if let Some(retry_after) = locked(id, Target::Pin, client, cx, now).await? {
             return Err(Error::Locked { retry_after });
         }
+        return Ok(Gate::Answer(ask_pin(1, None, texts)));
+    };
+    if is_silence(typed) {
+        // Not a guess: asked again, never called wrong, and goodbye after the last.
+        return Ok(Gate::Answer(if attempt >= MAX_PIN_ATTEMPTS {
+            end(texts.goodbye)
+        } else {
+            ask_pin(attempt + 1, None, texts)
+        }));
     }
-    Ok(match check {
-        PinCheck::Passed => Gate::Open,
-        PinCheck::Locked => Gate::Answer(end(texts.pin_locked)),
-        PinCheck::Ask { attempt } => {
-            let mut messages = Messages::new();
-            if attempt > 1 && latest_is_a_guess(fields) {
-                messages.text(texts.pin_wrong);
-            }
-            messages.text(texts.pin_prompt);
-            let name = format!("pin{attempt}");
-            let read = Read::new(&name).keys(1, 12).wait(PIN_WAIT_SECONDS);
-            Gate::Answer(Reply::read(messages, &read))
-        }
-    })
+    let counted = count(id, Target::Pin, client, cx, now).await?;
+    if pin.matches(typed) {
+        counted.right(cx).await?;
+        return Ok(Gate::Open);
+    }
+    if let Some(retry_after) = counted.wrong(cx) {
+        return Err(Error::Locked { retry_after });
+    }
+    Ok(Gate::Answer(if attempt >= MAX_PIN_ATTEMPTS {
+        end(texts.pin_locked)
+    } else {
+        ask_pin(attempt + 1, Some(texts.pin_wrong), texts)
+    }))
 }
 
-/// Who asks, when it is not a phone call's turn: an HTTP client, or Yemot calling a developer
-/// endpoint with the caller's number.
-#[derive(Debug, Clone, Copy)]
-pub enum Client<'a> {
-    /// A program: no caller number it could be trusted with, no keypad.
-    Http,
-    /// Yemot, with the caller's number (`ApiPhone`) if it sent one.
-    Phone(Option<&'a str>),
+/// Asks for PIN attempt `attempt`, after `before` (why the last one failed).
+fn ask_pin(attempt: u32, before: Option<&str>, texts: &Texts) -> Reply {
+    let mut messages = Messages::new();
+    if let Some(before) = before {
+        messages.text(before);
+    }
+    messages.text(texts.pin_prompt);
+    let name = format!("pin{attempt}");
+    let read = Read::new(&name).keys(1, 12).wait(PIN_WAIT_SECONDS);
+    Reply::read(messages, &read)
 }
 
 /// Checks a client that is not in a phone call against the account's protection: an
-/// allow-list needs a phone caller on it; a PIN must come as `pin`, and a wrong one counts.
+/// allow-list needs a phone caller on it; a PIN must come as `pin`, and is counted before it
+/// is compared.
 ///
 /// # Errors
 ///
-/// [`Error::PhoneOnly`], [`Error::PinRequired`], [`Error::Locked`], or
-/// [`Error::StoreUnavailable`].
+/// [`Error::PhoneOnly`], [`Error::PinRequired`] (no PIN, or a wrong one), [`Error::Locked`],
+/// or [`Error::StoreUnavailable`].
 pub async fn admit_client(
     entry: &Entry,
     pin: Option<&str>,
@@ -137,22 +258,22 @@ pub async fn admit_client(
     let Some(sealed) = &protection.pin else {
         return Ok(());
     };
+    let Some(typed) = pin.filter(|p| !is_silence(p)) else {
+        return Err(Error::PinRequired);
+    };
     let now = cx.clock.now()?;
-    let id = entry.identity();
-    if let Status::Locked { retry_after } = cx.store.status(&id, now).await? {
-        return Err(Error::Locked { retry_after });
-    }
-    if sealed.matches(pin.unwrap_or("")) {
+    let counted = count(entry.identity(), Target::Pin, client, cx, now).await?;
+    if sealed.matches(typed) {
+        counted.right(cx).await?;
         return Ok(());
     }
-    if pin.is_some_and(is_guess) {
-        cx.store.fail(&id, now).await?;
-    }
+    // The wrong guess that locks is told as wrong; the next one hears of the lock.
+    let _ = counted.wrong(cx);
     Err(Error::PinRequired)
 }
 
 /// Checks a typed code against the account within `window` steps (and after `after_step`),
-/// counting a wrong one; a locked account refuses every code.
+/// counted before it is compared.
 ///
 /// # Errors
 ///
@@ -163,15 +284,13 @@ pub async fn verify_code(
     typed: &str,
     window: u64,
     after_step: Option<u64>,
+    client: Client<'_>,
     cx: &Context<'_>,
 ) -> Result<Verdict, Error> {
     let params = entry.account.params;
     let code = verify::normalize_code(typed, &params)?;
     let now = cx.clock.now()?;
-    let id = entry.identity();
-    if let Status::Locked { retry_after } = cx.store.status(&id, now).await? {
-        return Err(Error::Locked { retry_after });
-    }
+    let counted = count(entry.identity(), Target::Code, client, cx, now).await?;
     let verdict = verify::verify(
         &entry.account.secret,
         &params,
@@ -180,67 +299,12 @@ pub async fn verify_code(
         window,
         after_step,
     );
-    if !verdict.valid {
-        cx.store.fail(&id, now).await?;
+    if verdict.valid {
+        counted.right(cx).await?;
+    } else {
+        let _ = counted.wrong(cx);
     }
     Ok(verdict)
-}
-
-/// Whether any of `ids` is locked at `now`: for how many seconds more, if so.
-async fn any_locked(ids: &[Identity], store: &Store, now: u64) -> Result<Option<u64>, Error> {
-    for id in ids {
-        if let Status::Locked { retry_after } = store.status(id, now).await? {
-            return Ok(Some(retry_after));
-        }
-    }
-    Ok(None)
-}
-
-/// Counts a failure against each of `ids`; whether that locked any of them, and for how long.
-async fn fail_all(ids: &[Identity], store: &Store, now: u64) -> Result<Option<u64>, Error> {
-    let mut locked = None;
-    for id in ids {
-        if let Status::Locked { retry_after } = store.fail(id, now).await? {
-            locked = locked.max(Some(retry_after));
-        }
-    }
-    Ok(locked)
-}
-
-/// What the PIN check says about this turn.
-#[derive(Debug, PartialEq, Eq)]
-enum PinCheck {
-    /// The latest attempt was right.
-    Passed,
-    /// Ask for attempt number `attempt`.
-    Ask {
-        /// 1 for the first prompt.
-        attempt: u32,
-    },
-    /// Every attempt of this call was wrong.
-    Locked,
-}
-
-/// Judges the latest attempt Yemot reported (`pin1` … `pin3`).
-fn check_pin(pin: &Pin, fields: &Fields) -> PinCheck {
-    match fields.latest_round("pin", MAX_PIN_ATTEMPTS) {
-        None => PinCheck::Ask { attempt: 1 },
-        Some((_, typed)) if pin.matches(typed) => PinCheck::Passed,
-        Some((n, _)) if n < MAX_PIN_ATTEMPTS => PinCheck::Ask { attempt: n + 1 },
-        Some(_) => PinCheck::Locked,
-    }
-}
-
-/// Whether the latest PIN attempt was typed digits (a guess) rather than silence.
-fn latest_is_a_guess(fields: &Fields) -> bool {
-    fields
-        .latest_round("pin", MAX_PIN_ATTEMPTS)
-        .is_some_and(|(_, typed)| is_guess(typed))
-}
-
-fn is_guess(typed: &str) -> bool {
-    let typed = typed.trim();
-    !typed.is_empty() && typed.bytes().all(|b| b.is_ascii_digit())
 }
 
 #[cfg(test)]
@@ -248,23 +312,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn pin_attempts_are_counted_from_the_names_yemot_re_sends() {
-        let pin = Pin::parse("4321").unwrap();
-        let check = |form: &str| check_pin(&pin, &Fields::from_form(form.as_bytes()));
-        assert_eq!(check(""), PinCheck::Ask { attempt: 1 });
-        assert_eq!(check("pin1=1111"), PinCheck::Ask { attempt: 2 });
-        assert_eq!(check("pin1=1111&pin2=4321"), PinCheck::Passed);
-        assert_eq!(check("pin1=1&pin2=2&pin3=None"), PinCheck::Locked);
-        // Only the latest attempt counts: an early right one does not unlock a later wrong one.
-        assert_eq!(check("pin1=4321&pin2=0"), PinCheck::Ask { attempt: 3 });
+    fn silence_is_what_yemot_sends_for_no_keys() {
+        for silent in ["", " ", "None", "none", "NONE"] {
+            assert!(is_silence(silent), "{silent:?}");
+        }
+        for typed in ["0", "1234", "*"] {
+            assert!(!is_silence(typed), "{typed:?}");
+        }
     }
 
     #[test]
-    fn silence_is_not_a_guess() {
-        let guess = |form: &str| latest_is_a_guess(&Fields::from_form(form.as_bytes()));
-        assert!(guess("pin1=1234"));
-        assert!(!guess("pin1=1234&pin2=None"));
-        assert!(!guess("pin1="));
-        assert!(!guess(""));
+    fn one_caller_written_two_ways_is_one_source() {
+        let id = Identity::of_key(b"an account of ten bytes");
+        let guess = |client: Client<'_>| client.guess(id, Target::Pin);
+        let a = guess(Client::Phone(Some("+972-50-123-4567")));
+        assert_eq!(a, guess(Client::Phone(Some("0501234567"))));
+        assert_ne!(a, guess(Client::Phone(Some("0501234568"))));
+        assert_eq!(guess(Client::Phone(None)), guess(Client::Phone(Some(""))));
+        assert_ne!(guess(Client::Phone(None)), guess(Client::Http));
+        assert_ne!(a, Client::Phone(Some("0501234567")).guess(id, Target::Code));
     }
 }

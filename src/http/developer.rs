@@ -44,7 +44,7 @@ pub async fn verify(
         .await
         .map_err(fail)?;
     let typed = fields.get("code").unwrap_or("");
-    let verdict = guard::verify_code(&entry, typed, window, after_step, &cx)
+    let verdict = guard::verify_code(&entry, typed, window, after_step, client, &cx)
         .await
         .map_err(fail)?;
     Ok(match request.format {

@@ -310,8 +310,9 @@ impl fmt::Debug for AllowList {
 }
 
 /// Digits only, with Israel's country code turned into the trunk `0`: `+972-50-123-4567`,
-/// `972501234567` and `00972501234567` all become `0501234567`.
-fn normalize_phone(raw: &str) -> String {
+/// `972501234567` and `00972501234567` all become `0501234567`. Also how a caller is told apart
+/// from another in the attempt store.
+pub fn normalize_phone(raw: &str) -> String {
     let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
     for prefix in ["00972", "972"] {
         if let Some(rest) = digits.strip_prefix(prefix)

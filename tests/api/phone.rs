@@ -288,10 +288,12 @@ async fn the_right_pin_opens_the_code_and_stays_checked_on_every_turn() {
             "the PIN is never said"
         );
     }
-    // Silence counts as a wrong attempt rather than looping.
+    // Silence takes one of the call's three attempts rather than looping, and is not wrong.
     let mut call = Call::new(FRESH, &[("secret", RFC_SHA1), ("pin", "4321")]);
     let ask = call.turn().await;
-    assert_eq!(call.press(&ask, "None").await.read().unwrap()[0], "pin2");
+    let again = call.press(&ask, "None").await;
+    assert_eq!(again.read().unwrap()[0], "pin2");
+    assert!(!again.text().contains("שגוי"), "{}", again.text());
 }
 
 #[tokio::test]
@@ -370,7 +372,7 @@ async fn allow_list_and_pin_combine() {
 }
 
 #[tokio::test]
-async fn pin_then_menu_then_repeat() {
+async fn menu_then_pin_then_repeat() {
     let mut call = Call::new(
         FRESH,
         &[
@@ -382,10 +384,16 @@ async fn pin_then_menu_then_repeat() {
             ("pin", "2468"),
         ],
     );
-    let ask = call.turn().await;
-    let menu = call.press(&ask, "2468").await;
+    // The choice comes first, so that the PIN counts against the chosen account alone.
+    let menu = call.turn().await;
     assert_eq!(menu.read().unwrap()[0], "acct");
-    let code = call.press(&menu, "2").await;
+    assert!(
+        menu.codes().iter().all(|key| key.len() == 1),
+        "only menu keys"
+    );
+    let ask = call.press(&menu, "2").await;
+    assert_eq!(ask.read().unwrap()[0], "pin1");
+    let code = call.press(&ask, "2468").await;
     assert_eq!(code.codes()[0], "91819424");
     let again = call.press(&code, "1").await;
     assert_eq!(again.codes()[0], "91819424");
@@ -401,7 +409,7 @@ async fn hang_up_at_every_step_is_answered_empty() {
         ("secret_2", RFC_SHA1),
         ("pin", "4321"),
     ];
-    let presses = ["4321", "1", "1"];
+    let presses = ["1", "4321", "1"];
     for stop_after in 0..=presses.len() {
         let mut call = Call::new(FRESH, &adds);
         let mut reply = call.turn().await;
@@ -531,6 +539,7 @@ async fn silence_ends_every_question() {
     }
     let end = call.press(&reply, "None").await;
     assert!(end.read().is_none() && end.hangs_up() && end.codes().is_empty());
+    assert_eq!(end.text(), "להתראות", "silence is never called a wrong PIN");
 
     // Every read of every flow accepts silence (field 12 `Ok`).
     for read in [&menu].iter().filter_map(|r| r.read()) {

@@ -237,3 +237,47 @@ async fn many_short_calls_cannot_guess_a_code() {
         ]
     );
 }
+
+#[tokio::test]
+async fn a_used_code_and_silence_are_not_guesses() {
+    let router = server();
+    let mut call = Call::new(&router, &format!("secret={RFC_SHA1}"));
+    let ask = call.turn().await;
+    assert!(opened(&call.press(&ask, NOW).await));
+    // The caller's app still shows the code: typed again, three tries a call, three calls.
+    for _ in 0..3 {
+        let mut call = Call::new(&router, &format!("secret={RFC_SHA1}"));
+        let mut reply = call.turn().await;
+        for _ in 0..3 {
+            reply = call.press(&reply, NOW).await;
+            assert!(!opened(&reply));
+            assert!(reply.text().contains("כבר שימש"), "{}", reply.text());
+            assert!(!reply.text().contains("שגוי"), "never called wrong");
+        }
+        assert!(reply.hangs_up() && reply.read().is_none());
+    }
+    // Silence, in ten calls.
+    for _ in 0..10 {
+        let mut call = Call::new(&router, &format!("secret={RFC_SHA1}"));
+        let ask = call.turn().await;
+        let bye = call.press(&ask, "None").await;
+        assert!(
+            bye.hangs_up() && !bye.text().contains("שגוי"),
+            "{}",
+            bye.text()
+        );
+    }
+    // None of that was counted: four wrong codes are still only wrong, the fifth locks.
+    let mut outcomes = Vec::new();
+    for guess in ["000001", "000002", "000003", "000004", "000005"] {
+        let mut call = Call::new(&router, &format!("secret={RFC_SHA1}"));
+        let ask = call.turn().await;
+        let reply = call.press(&ask, guess).await;
+        outcomes.push(if reply.text().contains("נחסמה") {
+            "locked"
+        } else {
+            "wrong"
+        });
+    }
+    assert_eq!(outcomes, ["wrong", "wrong", "wrong", "wrong", "locked"]);
+}
