@@ -437,3 +437,21 @@ async fn a_plain_pin_before_a_menu_counts_against_the_chosen_account_alone() {
         .yemot();
     assert!(!wrong.text().contains(LOCKED), "{}", wrong.text());
 }
+
+#[tokio::test]
+async fn only_the_latest_pin_attempt_is_judged() {
+    let (router, _) = server();
+    let sealed = token(&router, &format!("secret={RFC_SHA1}&digits=8&pin=7351")).await;
+    let turn = |attempts: &str| yemot_post(&format!("{CALL_PARAMS}&sealed={sealed}&{attempts}"));
+    // An early right attempt does not unlock a later wrong one.
+    let later_wrong = send(&router, turn("pin1=7351&pin2=0000")).await.yemot();
+    assert!(later_wrong.codes().is_empty(), "{}", later_wrong.text());
+    assert_eq!(later_wrong.read().unwrap()[0], "pin3");
+    let later_right = send(&router, turn("pin1=0000&pin2=7351")).await.yemot();
+    assert_eq!(later_right.codes(), [CODE, CODE]);
+    // Names Yemot was never asked under are not attempts.
+    let odd = send(&router, turn("pin01=7351&pin+1=7351&pin4=7351"))
+        .await
+        .yemot();
+    assert!(odd.codes().is_empty() && odd.read().unwrap()[0] == "pin1");
+}
