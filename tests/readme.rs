@@ -1,8 +1,9 @@
-//! Every ext.ini example in README.md, played as Yemot plays it: the `api_add` values sent as
-//! a form POST and as a GET, each both percent-encoded and joined raw (`yemot-call --raw`: ASCII
-//! as written, Hebrew encoded), against the server on a real socket. Each call must keep the
-//! protocol (0 violations) and the caller must hear oathtool's code for the account; with
-//! `mode=verify`, typing oathtool's code must open `then`.
+//! Every ext.ini example in README.md, played as Yemot plays it by the project's own call
+//! simulator (`common::yemot_call`): the `api_add` values sent as a form POST and as a GET, each
+//! both percent-encoded and joined raw (ASCII as written, Hebrew encoded), against the server on
+//! a real socket. Each call must keep the protocol (0 violations) and the caller must hear
+//! oathtool's code for the account (`common::VECTORS`); with `mode=verify`, typing oathtool's
+//! code must open `then`. Nothing outside the repository is needed.
 
 mod common;
 
@@ -12,8 +13,8 @@ use tokio::net::TcpListener;
 use yemot_2fa::otp::Clock;
 use yemot_2fa::{AppState, ServeLimits, app, serve};
 
-/// The pinned time: every turn of every call computes at it, as oathtool does.
-const T: u64 = 1_800_000_000;
+/// The pinned time: every turn of every call computes at it, as oathtool did for the vectors.
+const T: u64 = common::VECTORS_AT;
 
 /// One ```ini block's `api_add` values, in order.
 struct Example {
@@ -76,13 +77,14 @@ fn plan(example: &Example) -> (Vec<String>, String) {
     let digits = option("digits").map_or(6, |d| d.parse().unwrap());
     let algorithm = option("algorithm").unwrap_or("SHA1");
     let period = option("period").map_or(30, |p| p.parse().unwrap());
-    let code = common::oathtool(key, digits, algorithm, period, T);
+    let code = common::vector(key, digits, algorithm, period);
+    // The menu choice first, then the PIN of the chosen account.
     let mut presses = Vec::new();
-    if let Some(pin) = example.get("pin") {
-        presses.push(pin.to_owned());
-    }
     if let Some(n) = numbered.last() {
         presses.push(n.to_string());
+    }
+    if let Some(pin) = example.get("pin") {
+        presses.push(pin.to_owned());
     }
     if example.get("mode") == Some("verify") {
         presses.push(code.clone());
@@ -107,12 +109,6 @@ async fn start() -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_ext_ini_example_in_readme_reads_the_right_code_raw_or_encoded() {
-    let Some(tool) = common::yemot_call_path() else {
-        return;
-    };
-    if !common::oathtool_available() {
-        return;
-    }
     let examples = examples();
     assert!(
         examples.len() >= 10,
@@ -143,8 +139,7 @@ async fn every_ext_ini_example_in_readme_reads_the_right_code_raw_or_encoded() {
             args.extend(shape.iter().map(|s| (*s).to_owned()));
             // A server of its own: a code that opened a door once is used on that server.
             let url = start().await;
-            let tool = tool.clone();
-            let call = tokio::task::spawn_blocking(move || common::play(&tool, &url, &args))
+            let call = tokio::task::spawn_blocking(move || common::play(&url, &args))
                 .await
                 .unwrap();
             let what = format!("README line {} {shape:?}", example.line);

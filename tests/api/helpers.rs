@@ -1,5 +1,5 @@
 //! Shared test helpers: in-process requests, and a test-side reader of Yemot replies that checks
-//! the protocol's grammar independently of the code under test (`shared/yemot-protocol.md`).
+//! the protocol's grammar independently of the code under test (docs/YEMOT.md).
 
 use axum::Router;
 use axum::body::Body;
@@ -216,7 +216,7 @@ impl Yemot {
                 return Err(format!("unknown prefix in {item:?}"));
             }
             match prefix {
-                // As ../shared/yemot-call checks: no separator, no control or line separator.
+                // As the call simulator (tests/common/yemot_call.rs) checks: no separator, no control or line separator.
                 "t" if data.trim().is_empty()
                     || data.contains(TEXT_FORBIDDEN)
                     || data

@@ -26,9 +26,12 @@ fn oathtool_available() -> bool {
             panic!("oathtool is required in CI (apt-get install oathtool)")
         }
         _ => {
-            eprintln!(
+            // Written past the test harness's capture, which would hide it.
+            let _ = std::io::Write::write_all(
+                &mut std::io::stderr(),
                 "\n*** SKIPPED: oathtool is not installed, so codes were not cross-checked \
                  against it (apt-get install oathtool). ***\n"
+                    .as_bytes(),
             );
             false
         }

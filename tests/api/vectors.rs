@@ -1,6 +1,6 @@
 //! Published vectors through the whole HTTP stack, with the clock pinned: RFC 6238 Appendix B,
-//! RFC 4226 Appendix D, and the cross-checked vectors and secret shapes of
-//! `shared/totp-reference.md` §3–§4 (oathtool 2.6.7 = pyotp 2.12.0 = an HMAC by hand).
+//! RFC 4226 Appendix D, and vectors and secret shapes as people paste them, each cross-checked
+//! when it was written down (oathtool 2.6.7 = pyotp 2.12.0 = an HMAC by hand).
 
 use crate::helpers::*;
 

@@ -1,4 +1,4 @@
-//! What Yemot really sends, and what the caller hears (`shared/yemot-protocol.md`).
+//! What Yemot really sends, and what the caller hears (docs/YEMOT.md).
 
 use axum::body::Body;
 use axum::http::{Request, header};

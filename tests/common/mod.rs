@@ -1,41 +1,71 @@
-//! Helpers shared by the test binaries that play whole calls: the Yemot call simulator and
-//! protocol checker of `../shared/yemot-call`, and oathtool as the independent source of codes.
-//! Both are required in CI (`.ci/run` has them); elsewhere, without them, a test says loudly
-//! that it skipped.
+//! Helpers shared by the test binaries that play whole calls: a Yemot call simulator and
+//! protocol checker of the project's own ([`yemot_call`]), and codes from oathtool, the
+//! independent source, as a table of vectors that needs nothing installed and is checked
+//! against oathtool itself wherever it is (CI installs it).
 
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+pub mod yemot_call;
+
 use std::process::Command;
 
-use serde_json::Value;
+pub use yemot_call::{Call, Played};
 
-/// `../shared/yemot-call`, beside this repository.
-pub fn yemot_call_path() -> Option<PathBuf> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/yemot-call");
-    if path.exists() && Command::new("python3").arg("--version").output().is_ok() {
-        return Some(path);
+/// Codes oathtool gives at [`VECTORS_AT`]: `(key, digits, algorithm, period, code)`, each made
+/// with `oathtool --totp=ALGORITHM -d DIGITS -s PERIODs -N @1800000000 -b KEY`.
+pub const VECTORS: [(&str, u8, &str, u64, &str); 4] = [
+    ("JBSWY3DPEHPK3PXP", 6, "SHA1", 30, "309848"),
+    ("JBSWY3DPEHPK3PXP", 8, "SHA1", 30, "07309848"),
+    ("JBSWY3DPEHPK3PXP", 8, "SHA256", 60, "10154161"),
+    ("QLT6VMY6SVFX4BT4RPMISAIYOL6HIHCA", 6, "SHA1", 30, "219027"),
+];
+/// The Unix time of [`VECTORS`].
+pub const VECTORS_AT: u64 = 1_800_000_000;
+
+/// oathtool's code for a base32 `key` at [`VECTORS_AT`], from [`VECTORS`]; checked against
+/// oathtool when it is installed. A key missing from the table fails with the command that
+/// gives its line.
+pub fn vector(key: &str, digits: u8, algorithm: &str, period: u64) -> String {
+    let found = VECTORS
+        .iter()
+        .find(|v| (v.0, v.1, v.2, v.3) == (key, digits, algorithm, period))
+        .map(|v| v.4.to_owned())
+        .unwrap_or_else(|| {
+            panic!(
+                "no vector for {key} {digits} {algorithm} {period}: add the line that `oathtool \
+                 --totp={} -d {digits} -s {period}s -N @{VECTORS_AT} -b {key}` gives to VECTORS \
+                 in tests/common/mod.rs",
+                algorithm.to_lowercase()
+            )
+        });
+    if oathtool_installed() {
+        assert_eq!(
+            oathtool(key, digits, algorithm, period, VECTORS_AT),
+            found,
+            "VECTORS disagrees with oathtool"
+        );
     }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "../shared/yemot-call and python3 are required in CI"
-    );
-    eprintln!(
-        "\n*** SKIPPED: calls were not played: ../shared/yemot-call or python3 is missing ***\n"
-    );
-    None
+    found
+}
+
+fn oathtool_installed() -> bool {
+    Command::new("oathtool").arg("--version").output().is_ok()
 }
 
 /// Whether oathtool can be run.
 pub fn oathtool_available() -> bool {
-    if Command::new("oathtool").arg("--version").output().is_ok() {
+    if oathtool_installed() {
         return true;
     }
     assert!(
         std::env::var_os("CI").is_none(),
         "oathtool is required in CI (apt-get install oathtool)"
     );
-    eprintln!("\n*** SKIPPED: oathtool is not installed (apt-get install oathtool) ***\n");
+    // Written past the test harness's capture, which would hide it.
+    let _ = std::io::Write::write_all(
+        &mut std::io::stderr(),
+        "\n*** SKIPPED: oathtool is not installed (apt-get install oathtool) ***\n".as_bytes(),
+    );
     false
 }
 
@@ -55,68 +85,8 @@ pub fn oathtool(key: &str, digits: u8, algorithm: &str, period: u64, at: u64) ->
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
-/// One call played by yemot-call.
-#[derive(Debug)]
-pub struct Played {
-    /// Each answer, the hang-up notice last.
-    pub turns: Vec<Value>,
-    /// Protocol violations: must be none.
-    pub violations: Vec<String>,
-}
-
-impl Played {
-    /// Every run of digits the caller heard, turn by turn.
-    pub fn digits(&self) -> Vec<String> {
-        self.turns
-            .iter()
-            .flat_map(|t| t["digits"].as_array().cloned().unwrap_or_default())
-            .filter_map(|d| d.as_str().map(str::to_owned))
-            .collect()
-    }
-
-    /// Everything the caller heard, turn by turn.
-    pub fn heard(&self) -> String {
-        self.turns
-            .iter()
-            .filter_map(|t| t["heard"].as_str())
-            .collect::<Vec<_>>()
-            .join(" / ")
-    }
-
-    /// Where the last answer sent the caller.
-    pub fn ended(&self) -> &str {
-        self.turns
-            .iter()
-            .rev()
-            .find_map(|t| t["then"].as_str())
-            .unwrap_or("")
-    }
-}
-
-/// Plays one call against `url` with yemot-call's own arguments (`--add`, `--press`, `--raw`,
-/// `--get`, `--phone` …).
-pub fn play(tool: &PathBuf, url: &str, args: &[String]) -> Played {
-    let out = Command::new("python3")
-        .arg(tool)
-        .arg(url)
-        .arg("--json")
-        .args(args)
-        .output()
-        .expect("yemot-call runs");
-    let text = String::from_utf8_lossy(&out.stdout);
-    let json: Value = serde_json::from_str(&text).unwrap_or_else(|_| {
-        panic!(
-            "yemot-call said: {text}{}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    Played {
-        turns: json["turns"].as_array().cloned().unwrap_or_default(),
-        violations: json["violations"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|v| v.as_str().map(str::to_owned))
-            .collect(),
-    }
+/// Plays one call against `url`, described with yemot-call's own arguments (`--add`,
+/// `--press`, `--raw`, `--get`, `--phone` …).
+pub fn play(url: &str, args: &[String]) -> Played {
+    Call::from_args(url, args).play()
 }
