@@ -16,14 +16,14 @@ use crate::otp::enroll::EnrollError;
 use crate::otp::otpauth::UriError;
 use crate::otp::seal::SealError;
 use crate::otp::secret::SecretError;
-use crate::otp::verify::InvalidCode;
+use crate::otp::verify::{InvalidCode, MAX_WINDOW};
 use crate::yemot::{FieldsError, InvalidFolder};
 
 /// A failed request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum Error {
     /// 400 `missing_secret`: no `secret` parameter.
-    #[error("no secret was given: send secret=<base32 key or otpauth:// URI>")]
+    #[error("no secret was given: a base32 key or an otpauth:// link is needed")]
     MissingSecret,
     /// 400: the account cannot be used: `invalid_secret`, `secret_too_short`,
     /// `secret_too_long` (the key), `invalid_uri`, `unsupported_uri_type` (the `otpauth://`
@@ -44,7 +44,7 @@ pub enum Error {
     #[error("mode must be read or verify")]
     Mode,
     /// 400 `then_required`: `mode=verify` without `then`: a valid code must lead somewhere.
-    #[error("mode=verify needs then=<folder>: where a valid code leads")]
+    #[error("verify mode needs a folder for a valid code to lead to")]
     ThenRequired,
     /// 400 `code_not_typable`: `mode=verify` for a Steam Guard account, whose codes have
     /// letters that a phone keypad cannot type.
@@ -61,7 +61,7 @@ pub enum Error {
     /// pieces (Yemot joins ext.ini values unencoded), and a piece could be another account's
     /// setting: the owner must write the key and its settings on lines of their own.
     #[error(
-        "the otpauth link of account {account} arrived split: write its key and settings on lines of their own (secret_N, digits_N, algorithm_N, period_N)"
+        "the otpauth link of account {account} arrived split: give its key and each of its settings a line of their own"
     )]
     SplitLink {
         /// The menu key of the account.
@@ -76,8 +76,8 @@ pub enum Error {
     /// 400 `invalid_code`: `code` is missing or not `digits` digits (5 characters for Steam).
     #[error("code must be the digits of the code (spaces, #, * and - are ignored)")]
     InvalidCode,
-    /// 400 `invalid_window`: `window` is not 0 to 2.
-    #[error("window must be a whole number of steps from 0 to 10")]
+    /// 400 `invalid_window`: `window` is not 0 to [`MAX_WINDOW`].
+    #[error("window must be a whole number of steps from 0 to {MAX_WINDOW}")]
     Window,
     /// 400 `invalid_after_step`: `after_step` is not a whole number.
     #[error("after_step must be a whole number (a step returned by an earlier verify)")]
@@ -90,7 +90,7 @@ pub enum Error {
     Label,
     /// 401 `unauthorized`: the server has `ACCESS_TOKEN` set and the request's token is missing
     /// or wrong.
-    #[error("a valid access token is required: token=<token> or Authorization: Bearer <token>")]
+    #[error("a valid access token is required")]
     Unauthorized,
     /// 415 `unsupported_media_type`: a multipart body, which no endpoint reads.
     #[error("send the parameters as a form (application/x-www-form-urlencoded) or as JSON")]
@@ -104,7 +104,7 @@ pub enum Error {
     #[error(transparent)]
     Sealed(#[from] SealError),
     /// 403 `pin_required`: a sealed secret with a PIN, asked for without the right `pin`.
-    #[error("this sealed secret has a PIN: send it as pin")]
+    #[error("this sealed secret has a PIN: the right PIN is needed")]
     PinRequired,
     /// 403 `phone_only`: a sealed secret with an allow-list, asked for by a JSON client.
     #[error("this sealed secret is read only to allowed callers on the phone")]
@@ -116,9 +116,9 @@ pub enum Error {
         /// Seconds until the lock ends.
         retry_after: u64,
     },
-    /// 503 `store_unavailable`: the attempt store (`REDIS_URL`) cannot be reached, so a
-    /// protected account is not opened.
-    #[error("the attempt store cannot be reached; try again in a moment")]
+    /// 503 `store_unavailable`: the attempt store cannot count this guess (Redis unreachable,
+    /// slow, full or read-only; the memory store full), so it is not judged.
+    #[error("the attempt store cannot count this attempt now; try again in a moment")]
     StoreUnavailable,
     /// 400 `too_many_parameters`: more parameters than `MAX_PARAMS`.
     #[error("too many parameters")]
@@ -132,8 +132,8 @@ pub enum Error {
     /// 400 `bad_request`: the body could not be read.
     #[error("the request body could not be read")]
     BadRequest,
-    /// 413 `payload_too_large`.
-    #[error("the request body is larger than 16 KiB")]
+    /// 413 `payload_too_large`: a body over the server's bound (`MAX_BODY_BYTES`).
+    #[error("the request body is larger than this server accepts")]
     PayloadTooLarge,
     /// 404 `not_found`.
     #[error("no such endpoint")]

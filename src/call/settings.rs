@@ -2,6 +2,7 @@
 //! that apply to every account of the extension, sealed or plain.
 
 use crate::error::Error;
+use crate::otp::verify::{DEFAULT_WINDOW, MAX_WINDOW};
 use crate::yemot::speak::sanitize_text;
 use crate::yemot::{Fields, Folder};
 
@@ -21,11 +22,6 @@ pub enum Mode {
     /// to `then`.
     Verify,
 }
-
-/// Steps on each side of now a typed code may come from, in `mode=verify` (`window`).
-pub const DEFAULT_VERIFY_WINDOW: u64 = 1;
-/// The widest `window` in `mode=verify`.
-pub const MAX_VERIFY_WINDOW: u64 = 2;
 
 /// The flow settings of one extension.
 #[derive(Debug)]
@@ -106,8 +102,8 @@ impl Settings {
             return Err(Error::ThenRequired);
         }
         let window = match window {
-            None => DEFAULT_VERIFY_WINDOW,
-            Some(w) => crate::bounded::parse(w, 0..=MAX_VERIFY_WINDOW).ok_or(Error::Window)?,
+            None => DEFAULT_WINDOW,
+            Some(w) => crate::bounded::parse(w, 0..=MAX_WINDOW).ok_or(Error::Window)?,
         };
         Ok(Self {
             lang,

@@ -275,8 +275,8 @@ pub fn spoken(error: Error, lang: Lang) -> &'static str {
         }
         Error::Locked { .. } => (HE.locked, EN.locked),
         Error::StoreUnavailable => (
-            "השרת אינו יכול לבדוק את הקוד האישי כעת, נא לנסות שוב בעוד מספר דקות",
-            "The server cannot check the PIN right now, please try again in a few minutes",
+            "השרת אינו יכול לבדוק את הגישה כעת, נא לנסות שוב בעוד מספר דקות",
+            "The server cannot check access right now, please try again in a few minutes",
         ),
         Error::Sealed(SealError::TooLong) => (
             "השם או רשימת המספרים ארוכים מדי לחתימה",

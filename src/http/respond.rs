@@ -30,7 +30,30 @@ pub fn status(error: &Error) -> StatusCode {
         Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         Error::Timeout => StatusCode::REQUEST_TIMEOUT,
         Error::Clock | Error::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-        _ => StatusCode::BAD_REQUEST,
+        // Named one by one, so that a new variant must be given its status here.
+        Error::MissingSecret
+        | Error::Account(_)
+        | Error::Pin
+        | Error::Allow
+        | Error::Then
+        | Error::Mode
+        | Error::ThenRequired
+        | Error::NotTypable
+        | Error::Repeat
+        | Error::ThenLoop
+        | Error::SplitLink { .. }
+        | Error::Lang
+        | Error::WarnBelow
+        | Error::InvalidCode
+        | Error::Window
+        | Error::AfterStep
+        | Error::Bytes
+        | Error::Label
+        | Error::NotForPhone
+        | Error::Sealed(SealError::Invalid | SealError::TooLong)
+        | Error::TooManyParams
+        | Error::InvalidJson
+        | Error::BadRequest => StatusCode::BAD_REQUEST,
     }
 }
 

@@ -4,13 +4,14 @@
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::Poll;
 use std::time::Duration;
 
 use axum::Router;
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
 
 use super::conn::{Activity, Connection};
 
@@ -101,6 +102,8 @@ pub async fn serve_counting(
         .keep_alive(true);
     let places = Arc::new(Semaphore::new(limits.max_connections));
     let (stopping, stop) = watch::channel(false);
+    // Told each time a connection ends, so that the drain waits on that rather than a timer.
+    let ended = Arc::new(Notify::new());
     let start = |http: &hyper::server::conn::http1::Builder, stream: TcpStream, place| {
         // One small answer per request: send it at once rather than wait on Nagle's algorithm.
         let _ = stream.set_nodelay(true);
@@ -108,7 +111,13 @@ pub async fn serve_counting(
         let activity = io.activity();
         let connection =
             http.serve_connection(TokioIo::new(io), TowerToHyperService::new(router.clone()));
-        tokio::spawn(run(connection, activity, stop.clone(), place));
+        tokio::spawn(run(
+            connection,
+            activity,
+            stop.clone(),
+            place,
+            ended.clone(),
+        ));
     };
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -147,7 +156,7 @@ pub async fn serve_counting(
                 }
             }
             () = tokio::time::sleep(QUIET), if idle => break,
-            () = tokio::time::sleep(Duration::from_millis(10)), if !idle => {}
+            () = ended.notified(), if !idle => {}
             () = tokio::time::sleep_until(deadline) => {
                 tracing::warn!("requests still running after the drain timeout were cut off");
                 break;
@@ -159,12 +168,13 @@ pub async fn serve_counting(
 }
 
 /// Runs one connection; once the server stops, lets it finish the request it has begun, or
-/// its first, then closes it.
+/// its first, then closes it, and tells `ended`.
 async fn run<I, S>(
     connection: hyper::server::conn::http1::Connection<I, S>,
     activity: Arc<Activity>,
     mut stop: watch::Receiver<bool>,
     place: OwnedSemaphorePermit,
+    ended: Arc<Notify>,
 ) where
     I: hyper::rt::Read + hyper::rt::Write + Unpin,
     S: hyper::service::HttpService<hyper::body::Incoming>,
@@ -179,20 +189,33 @@ async fn run<I, S>(
     };
     if stopped {
         let grace = tokio::time::Instant::now() + FIRST_BYTES_GRACE;
-        loop {
-            let first_may_come = !activity.ever_answered() && tokio::time::Instant::now() < grace;
-            if !(activity.request_on_its_way() || first_may_come) {
-                connection.as_mut().graceful_shutdown();
-                let _ = connection.as_mut().await;
-                break;
-            }
+        let mut grace_over = false;
+        // What the connection is doing changes only while it is polled: look after each poll.
+        let finished = loop {
+            let in_grace = !grace_over;
+            let settled = std::future::poll_fn(|cx| {
+                if connection.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(true);
+                }
+                let first_may_come = in_grace && !activity.ever_answered();
+                if activity.request_on_its_way() || first_may_come {
+                    Poll::Pending
+                } else {
+                    Poll::Ready(false)
+                }
+            });
             tokio::select! {
-                _ = connection.as_mut() => break,
-                () = tokio::time::sleep(Duration::from_millis(10)) => {}
+                finished = settled => break finished,
+                () = tokio::time::sleep_until(grace), if !grace_over => grace_over = true,
             }
+        };
+        if !finished {
+            connection.as_mut().graceful_shutdown();
+            let _ = connection.as_mut().await;
         }
     }
     drop(place);
+    ended.notify_one();
 }
 
 /// Completes on Ctrl-C or SIGTERM (what Render and Docker send to stop a service).

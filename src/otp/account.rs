@@ -292,11 +292,6 @@ impl AllowList {
         !phone.is_empty() && self.0.contains(&phone)
     }
 
-    /// Adds every number of `other`.
-    pub fn extend(&mut self, other: &Self) {
-        self.0.extend(other.0.iter().cloned());
-    }
-
     /// The numbers, normalized, comma-separated: what a sealed token stores.
     pub fn to_setting(&self) -> String {
         self.0.join(",")

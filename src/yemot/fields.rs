@@ -297,11 +297,6 @@ impl Fields {
             .filter(|v| !v.trim().is_empty())
     }
 
-    /// Whether any field's name starts with `prefix`.
-    pub fn has_name_starting_with(&self, prefix: &str) -> bool {
-        self.pairs().any(|(k, _)| k.starts_with(prefix))
-    }
-
     /// The largest `n` in 1..=`max` for which `name{n}` was sent, with its last value: the
     /// latest round of a question asked under fresh names (`rep1`, `rep2`, …).
     pub fn latest_round(&self, name: &str, max: u32) -> Option<(u32, &str)> {
