@@ -9,10 +9,10 @@ use axum::http::{Request, header};
 use criterion::{Criterion, criterion_group, criterion_main};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
-use yemot_2fa::call::{self, texts::HE};
+use yemot_2fa::call::{self, Outcome, Question, texts::HE};
 use yemot_2fa::otp::code::{self as totp, Params};
 use yemot_2fa::otp::{Clock, Secret};
-use yemot_2fa::yemot::{Fields, Read, Reply};
+use yemot_2fa::yemot::{self, Fields};
 use yemot_2fa::{AppState, app};
 
 fn secret_parsing(c: &mut Criterion) {
@@ -49,10 +49,9 @@ fn reply_rendering(c: &mut Criterion) {
     let code = totp::code_at(&secret, &Params::default(), 1_234_567_890);
     c.bench_function("reply/read", |b| {
         b.iter(|| {
-            let mut messages = call::code_messages(black_box(&code), HE.intro, &HE);
-            messages.text(HE.repeat_prompt);
-            let read = Read::new("rep1");
-            Reply::read(messages, &read)
+            let mut speech = call::code_speech(black_box(&code), HE.intro, &HE);
+            speech.text(HE.repeat_prompt);
+            yemot::render(&Outcome::Ask(speech, Question::Repeat { round: 1 }))
         })
     });
     let state = AppState::with_clock(Clock::manual(1_234_567_890));
@@ -62,7 +61,9 @@ fn reply_rendering(c: &mut Criterion) {
     c.bench_function("phone/answer", |b| {
         b.to_async(&runtime).iter(|| async {
             let fields = Fields::from_form(black_box(b"secret=JBSWY3DPEHPK3PXP"));
-            call::turn(&fields, &state.context()).await
+            let turn = yemot::request::turn(&fields).unwrap();
+            let outcome = call::turn(&turn, &state.context()).await.unwrap();
+            yemot::render(&outcome)
         })
     });
 }

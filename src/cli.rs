@@ -11,6 +11,9 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use crate::call::accounts;
+use crate::call::request::{SealRequest, Secret};
+use crate::error::Error;
+use crate::otp::account::{AllowList, OptionTexts, Pin};
 use crate::config::Config;
 use crate::http::{app, metrics_app, serve, serve_counting, shutdown_signal};
 use crate::otp::seal::{self, SealError, SealKeys};
@@ -118,18 +121,24 @@ pub fn seal(args: &SealArgs, stdin: &str, keys: Option<&SealKeys>) -> Result<Str
     fn given(value: &Option<String>) -> Option<&str> {
         value.as_deref().filter(|v| !v.trim().is_empty())
     }
-    let option = |name: &str| match name {
-        "digits" => given(&args.digits),
-        "algorithm" => given(&args.algorithm),
-        "period" => given(&args.period),
-        "kind" => given(&args.kind),
-        "name" => given(&args.name),
-        "allow" => given(&args.allow),
-        "pin" => pin,
-        _ => None,
+    let texts = OptionTexts {
+        digits: given(&args.digits),
+        algorithm: given(&args.algorithm),
+        period: given(&args.period),
+        kind: given(&args.kind),
+        name: given(&args.name),
     };
-    let sealed = accounts::to_seal(secret, option).map_err(|e| e.to_string())?;
-    let token = keys.seal(&sealed).map_err(|e| e.to_string())?;
+    let error = |e: Error| e.to_string();
+    let request = SealRequest {
+        key: Secret(secret),
+        options: texts.parse().map_err(|e| error(e.into()))?,
+        pin: pin.map(Pin::parse).transpose().map_err(|e| error(e.into()))?,
+        allow: given(&args.allow)
+            .map(AllowList::parse)
+            .transpose()
+            .map_err(|e| error(e.into()))?,
+    };
+    let token = accounts::seal(&request, Some(keys)).map_err(error)?;
     Ok(match &args.link {
         Some(base) => ext_ini::sealed_block(base, &token, false),
         None => format!("{token}\n"),

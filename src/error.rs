@@ -17,7 +17,6 @@ use crate::otp::otpauth::UriError;
 use crate::otp::seal::SealError;
 use crate::otp::secret::SecretError;
 use crate::otp::verify::{InvalidCode, MAX_WINDOW};
-use crate::yemot::{FieldsError, InvalidFolder};
 
 /// A failed request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -277,15 +276,6 @@ macro_rules! account_part {
 }
 account_part!(SecretError, UriError, ParamError);
 
-impl From<FieldsError> for Error {
-    fn from(error: FieldsError) -> Self {
-        match error {
-            FieldsError::TooMany => Self::TooManyParams,
-            FieldsError::InvalidJson => Self::InvalidJson,
-        }
-    }
-}
-
 impl From<EnrollError> for Error {
     fn from(error: EnrollError) -> Self {
         match error {
@@ -304,12 +294,6 @@ impl From<InvalidPin> for Error {
 impl From<InvalidAllow> for Error {
     fn from(_: InvalidAllow) -> Self {
         Self::Allow
-    }
-}
-
-impl From<InvalidFolder> for Error {
-    fn from(_: InvalidFolder) -> Self {
-        Self::Then
     }
 }
 
@@ -367,7 +351,6 @@ mod tests {
             (Error::Clock, "clock_error"),
             (AccountError::Kind.into(), "invalid_kind"),
             (UriError::MissingSecret.into(), "invalid_uri"),
-            (FieldsError::TooMany.into(), "too_many_parameters"),
         ];
         for (error, code) in cases {
             assert_eq!(error.code(), code);

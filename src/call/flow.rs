@@ -1,15 +1,10 @@
 //! One turn of a phone call: caller protection, the account menu, and the code with repeat and
 //! rollover.
 //!
-//! Stateless: the state of a call lives in the field names Yemot re-sends after each `read`.
-//! Every question uses a fresh name, so no answer ever needs the server to remember anything,
-//! and any replica can take any turn:
-//!
-//! | step | asks with | the next request carries |
-//! | --- | --- | --- |
-//! | menu | `acct` | `acct=K` |
-//! | PIN, attempt N (1..=3) | `pinN` | `pin1=…`, …, `pinN=…` |
-//! | repeat, round N (1..=5) | `repN` | `rep1=1`, …, `repN=<key or None>` |
+//! Stateless: every question is asked in a round of its own ([`Question`]), and the phone
+//! system brings every earlier answer back with the next request ([`super::request::Answers`]),
+//! so no answer ever needs the server to remember anything, and any replica can take any turn:
+//! the menu choice, PIN attempt N (1..=3), repeat round N (1..=5), typed code N (1..=3).
 //!
 //! Each turn re-checks everything from the start (allow-list, lockout, the latest PIN attempt,
 //! the menu choice), so a later turn cannot skip an earlier one.
@@ -21,48 +16,49 @@
 //! alone and a lock on one account never closes the others. Only one PIN is ever asked in a
 //! call.
 
+use std::borrow::Cow;
+
+use smallvec::SmallVec;
+
 use crate::error::Error;
 use crate::otp::account::Account;
 use crate::otp::code::{Code, Generator};
-use crate::yemot::speak::sanitize_text;
-use crate::yemot::{Fields, Messages, Read, Reply};
 
 use super::accounts::{self, Entry};
-use super::guard::{self, Context, Gate, end, is_silence};
+use super::guard::{self, Context, Gate};
+use super::request::{Answer, Turn};
+use super::say::{Next, Outcome, Question, Speech};
 use super::settings::{Mode, Settings};
 use super::texts::{Lang, Texts};
 
 /// Most "press 1 to hear it again" rounds in one call.
 pub const MAX_REPEATS: u32 = 5;
-/// Times the menu plays before silence counts: once more for a caller still deciding.
-const MENU_PROMPTS: u8 = 2;
 
 /// A spoken error, then hang up.
-pub fn spoken_error(error: Error, lang: Lang) -> Reply {
-    let mut messages = Messages::new();
+pub fn spoken_error<'o>(error: Error, lang: Lang) -> Outcome<'o> {
+    let mut speech = Speech::new();
     if let Error::SplitLink { account } = error {
         // The one error that names a number: which account's line to change.
         let texts = lang.texts();
-        let mut key = itoa::Buffer::new();
-        messages
+        speech
             .text(texts.split_link_before)
-            .digits(key.format(account));
-        messages.text(texts.split_link_after);
+            .key(account)
+            .text(texts.split_link_after);
     } else {
-        messages.text(super::texts::spoken(error, lang));
+        speech.text(super::texts::spoken(error, lang));
     }
-    Reply::say_then_hangup(messages)
+    Outcome::end(speech)
 }
 
-/// The message list that reads a code: intro, the code, "I repeat", the code again.
-pub fn code_messages(code: &Code, intro: &str, texts: &Texts) -> Messages {
-    let mut messages = Messages::new();
-    messages
+/// What reads a code: intro, the code, "I repeat", the code again.
+pub fn code_speech<'a>(code: &Code, intro: &'a str, texts: &'a Texts) -> Speech<'a> {
+    let mut speech = Speech::new();
+    speech
         .text(intro)
-        .code(code.as_str())
+        .code(code)
         .text(texts.again)
-        .code(code.as_str());
-    messages
+        .code(code);
+    speech
 }
 
 /// Answers one turn of a call: what the caller hears next.
@@ -70,170 +66,160 @@ pub fn code_messages(code: &Code, intro: &str, texts: &Texts) -> Messages {
 /// # Errors
 ///
 /// Whatever keeps the call from going on (a setting that cannot be used, a key that does not
-/// work, the store out of reach): tell it with [`spoken_error`], in the voice of
-/// [`lang_of`]`(fields)`.
-pub async fn turn(fields: &Fields, cx: &Context<'_>) -> Result<Reply, Error> {
-    let settings = Settings::read(fields)?;
+/// work, the store out of reach): tell it with [`spoken_error`] in the call's language.
+pub async fn turn<'t>(request: &'t Turn<'_>, cx: &Context<'_>) -> Result<Outcome<'t>, Error> {
+    let settings = &request.settings;
     let texts = settings.lang.texts();
-    let plain = accounts::plain_protection(fields)?;
-    let entries = accounts::read(fields, cx.keys)?;
+    let entries = accounts::open_all(&request.accounts, cx.keys)?;
     let now = cx.clock.now()?;
     let all_plain = entries.iter().all(|e| !e.sealed);
     // A stranger outside the extension's allow-list does not even hear the menu.
-    if all_plain && let Some(reply) = guard::refused(&plain, fields, texts) {
-        return Ok(reply);
+    if all_plain && let Some(outcome) = guard::refused(&request.plain, request.caller, texts) {
+        return Ok(outcome);
     }
     let mut entries = entries;
-    let entry = match choose(&entries, fields, texts, &settings) {
+    let entry = match choose(&entries, request.answers.choice, texts, settings) {
         Ok(index) => entries.swap_remove(index),
-        Err(reply) => return Ok(reply),
+        Err(outcome) => return Ok(outcome),
     };
     // The PIN is asked once the account is known, and counts against that account alone.
     let own = if entry.sealed {
         &entry.protection
     } else {
-        &plain
+        &request.plain
     };
-    if !own.is_open()
-        && let Gate::Answer(reply) =
-            guard::admit(own, entry.identity(), fields, texts, cx, now).await?
-    {
-        return Ok(reply);
+    if !own.is_open() {
+        let latest = request.answers.pin;
+        let gate = guard::admit(own, entry.identity(), request.caller, latest, texts, cx, now);
+        if let Gate::Answer(outcome) = gate.await? {
+            return Ok(outcome);
+        }
     }
     if settings.mode == Mode::Verify {
-        return super::verify::turn(&entry, &settings, fields, cx, now).await;
+        let typed = request.answers.code;
+        return super::verify::turn(&entry, settings, request.caller, typed, cx, now).await;
     }
-    let round = match last_repeat(fields) {
+    let round = match request.answers.repeat {
         None => 0,
-        Some((n, pressed)) if pressed.trim() == "1" => n,
-        Some(_) => return Ok(Reply::say_then(say(texts.goodbye), &settings.then)),
+        Some(Answer { round, typed }) if typed.trim() == "1" => round.min(MAX_REPEATS),
+        Some(_) => return Ok(goodbye(settings)),
     };
-    Ok(reading(entry.account, &settings, round, now))
+    Ok(reading(entry.account, settings, round, now))
 }
 
-/// One text, as a message list.
-fn say(text: &str) -> Messages {
-    let mut messages = Messages::new();
-    messages.text(text);
-    messages
+/// Goodbye, then wherever the extension sends callers at the end.
+fn goodbye(settings: &Settings) -> Outcome<'_> {
+    let mut speech = Speech::new();
+    speech.text(settings.lang.texts().goodbye);
+    Outcome::Say(speech, settings.next())
 }
 
 /// The account this turn is about: the only one, or the caller's menu choice; else the menu,
 /// goodbye to a caller who stayed silent through it, or the end of a call whose choice matches
 /// nothing.
-fn choose(
+fn choose<'s>(
     entries: &[Entry],
-    fields: &Fields,
-    texts: &Texts,
-    settings: &Settings,
-) -> Result<usize, Reply> {
+    choice: Option<Answer<'_>>,
+    texts: &'static Texts,
+    settings: &'s Settings,
+) -> Result<usize, Outcome<'s>> {
     if let [_only] = entries {
         return Ok(0);
     }
-    let Some(choice) = fields.get("acct") else {
+    let Some(choice) = choice else {
         return Err(menu(entries, texts));
     };
-    let choice = choice.trim();
-    if is_silence(choice) {
-        return Err(Reply::say_then(say(texts.goodbye), &settings.then));
+    if choice.is_silence() {
+        return Err(goodbye(settings));
     }
+    let choice = choice.typed.trim();
     entries
         .iter()
         .position(|e| choice.len() == 1 && choice.as_bytes()[0] == b'0' + e.key)
-        .ok_or_else(|| end(texts.choice_invalid))
+        .ok_or_else(|| Outcome::end_with(texts.choice_invalid))
 }
 
 /// One reading of the code. `round` is how many times the caller already pressed 1.
-fn reading(account: Account, settings: &Settings, round: u32, now: u64) -> Reply {
+fn reading(account: Account, settings: &Settings, round: u32, now: u64) -> Outcome<'_> {
     let texts = settings.lang.texts();
     let intro = settings.intro.as_deref().unwrap_or(texts.intro);
     let generator = Generator::from_secret(account.secret, &account.params);
     let code = generator.code_at(now);
     // Warn when the code is about to change.
     let low = code.ttl < settings.warn_below;
+    let next = || generator.code_at(code.valid_until);
 
     let mut prompt = texts.repeat_prompt;
-    let mut messages;
+    let mut speech;
     if low && round > 0 {
         // The caller was warned and pressed 1: read the next code, which starts in `ttl`
         // seconds, rather than one about to expire.
-        let next: Code = generator.code_at(code.valid_until);
-        messages = Messages::new();
-        messages
-            .text(texts.next_code_before)
-            .number(code.ttl)
-            .text(texts.next_code_after)
-            .code(next.as_str())
-            .text(texts.again)
-            .code(next.as_str());
+        speech = Speech::new();
+        next_code(&mut speech, texts, code.ttl, &next());
     } else {
-        messages = code_messages(&code, intro, texts);
+        speech = code_speech(&code, intro, texts);
         if low {
-            seconds_left(&mut messages, texts, code.ttl);
+            seconds_left(&mut speech, texts, code.ttl);
             prompt = texts.next_prompt;
         } else if settings.always_seconds {
-            seconds_left(&mut messages, texts, code.ttl);
+            seconds_left(&mut speech, texts, code.ttl);
         }
     }
 
     if !settings.repeat {
         // One answer and done: the next code too, if this one is about to change.
         if low {
-            let next = generator.code_at(code.valid_until);
-            messages
-                .text(texts.next_code_before)
-                .number(code.ttl)
-                .text(texts.next_code_after)
-                .code(next.as_str())
-                .text(texts.again)
-                .code(next.as_str());
+            next_code(&mut speech, texts, code.ttl, &next());
         }
-        return Reply::say_then(messages, &settings.then);
+        return Outcome::Say(speech, settings.next());
     }
     if round >= MAX_REPEATS {
-        messages.text(texts.goodbye);
-        return Reply::say_then(messages, &settings.then);
+        speech.text(texts.goodbye);
+        return Outcome::Say(speech, settings.next());
     }
-    messages.text(prompt);
-    // `rep1` … `rep5`: written without formatting, one digit (MAX_REPEATS is 5).
-    const _: () = assert!(MAX_REPEATS < 9);
-    let name = [b'r', b'e', b'p', b'1' + round as u8];
-    Reply::read(
-        messages,
-        &Read::new(std::str::from_utf8(&name).unwrap_or("rep1")),
-    )
+    speech.text(prompt);
+    Outcome::Ask(speech, Question::Repeat { round: round + 1 })
 }
 
-fn seconds_left(messages: &mut Messages, texts: &Texts, ttl: u64) {
-    messages
+/// "The next code, valid in N seconds, is …", twice.
+fn next_code(speech: &mut Speech<'_>, texts: &'static Texts, ttl: u64, next: &Code) {
+    speech
+        .text(texts.next_code_before)
+        .number(ttl)
+        .text(texts.next_code_after)
+        .code(next)
+        .text(texts.again)
+        .code(next);
+}
+
+fn seconds_left(speech: &mut Speech<'_>, texts: &'static Texts, ttl: u64) {
+    speech
         .text(texts.seconds_left_before)
         .number(ttl)
         .text(texts.seconds_left_after);
 }
 
 /// "For Google press 1, for the bank press 2": a key per account, the keys it lists allowed.
-fn menu(entries: &[Entry], texts: &Texts) -> Reply {
-    let mut messages = Messages::new();
-    let mut allowed = String::new();
+fn menu<'o>(entries: &[Entry], texts: &'static Texts) -> Outcome<'o> {
+    let mut speech = Speech::new();
+    let mut keys = SmallVec::new();
     for entry in entries {
-        let key_text = entry.key.to_string();
-        let name = match &entry.account.name {
-            Some(name) if !sanitize_text(name).is_empty() => name.clone(),
-            _ => format!("{} {key_text}", texts.account),
+        // A name with nothing a voice can say (only symbols, say) is replaced by its number.
+        let name: Cow<'_, str> = match &entry.account.name {
+            Some(name) if name.chars().any(char::is_alphanumeric) => name.as_str().into(),
+            _ => format!("{} {}", texts.account, entry.key).into(),
         };
-        messages
-            .text(&format!(
-                "{} {name} {}",
-                texts.menu_before, texts.menu_press
-            ))
-            .digits(&key_text);
-        allowed.push_str(&key_text);
+        speech
+            .text(format!("{} {name} {}", texts.menu_before, texts.menu_press))
+            .key(entry.key);
+        keys.push(entry.key);
     }
-    let read = Read::new("acct").only(&allowed).prompts(MENU_PROMPTS);
-    Reply::read(messages, &read)
+    Outcome::Ask(speech, Question::Menu { keys })
 }
 
-/// The latest repeat round Yemot reported: its number and the key pressed (`None` for none).
-fn last_repeat(fields: &Fields) -> Option<(u32, &str)> {
-    fields.latest_round("rep", MAX_REPEATS)
+/// The end of a call that goes to `next` after saying `text`.
+pub fn say_then<'a>(text: impl Into<Cow<'a, str>>, next: Next<'a>) -> Outcome<'a> {
+    let mut speech = Speech::new();
+    speech.text(text);
+    Outcome::Say(speech, next)
 }

@@ -1,8 +1,8 @@
 //! What stands between someone and an account's codes: the allow-list, the PIN, and the count
 //! of guesses that holds across calls, requests and replicas ([`crate::store`]).
 //!
-//! The call's own three PIN attempts live in the fields Yemot re-sends, so a script can always
-//! start a fresh "call"; the count is what stops it. Every PIN and every typed code goes through
+//! The call's own three PIN attempts live in the answers the phone system re-sends, so a script
+//! can always start a fresh "call"; the count is what stops it. Every PIN and every typed code goes through
 //! [`count`] before it is compared: it takes its place in the count first, atomically, and is
 //! judged only if it got one. A right one gives its place back ([`Counted::right`]); a wrong
 //! one stays counted ([`Counted::wrong`]). Silence, and a code that already opened the door,
@@ -18,15 +18,14 @@ use crate::otp::clock::Clock;
 use crate::otp::seal::SealKeys;
 use crate::otp::verify::{self, Verdict};
 use crate::store::{Attempt, Guess, Identity, Source, Store, Target};
-use crate::yemot::{Fields, Messages, Read, Reply};
 
 use super::accounts::Entry;
+use super::request::{Answer, Caller, is_silence};
+use super::say::{Outcome, Question, Speech};
 use super::texts::Texts;
 
 /// Most PIN attempts in one call.
 pub const MAX_PIN_ATTEMPTS: u32 = 3;
-/// Seconds Yemot waits for a PIN: typing up to 12 digits takes longer than a menu key.
-const PIN_WAIT_SECONDS: u8 = 15;
 
 /// What a request is answered with: the server's keys, clock and attempt store.
 #[derive(Debug, Clone, Copy)]
@@ -40,24 +39,11 @@ pub struct Context<'a> {
 }
 
 /// What a protection check says about a phone turn.
-pub enum Gate {
+pub enum Gate<'o> {
     /// Go on.
     Open,
     /// Answer this instead: a question, or the end of the call.
-    Answer(Reply),
-}
-
-/// Says `text` and hangs up.
-pub fn end(text: &str) -> Reply {
-    let mut messages = Messages::new();
-    messages.text(text);
-    Reply::say_then_hangup(messages)
-}
-
-/// What Yemot sends for a question met with silence.
-pub fn is_silence(answer: &str) -> bool {
-    let answer = answer.trim();
-    answer.is_empty() || answer.eq_ignore_ascii_case("none")
+    Answer(Outcome<'o>),
 }
 
 /// Who is guessing, for the count.
@@ -159,11 +145,15 @@ impl Counted {
 }
 
 /// The allow-list's answer to a phone caller: `None` to go on, else the end of the call.
-pub fn refused(protection: &Protection, fields: &Fields, texts: &Texts) -> Option<Reply> {
+pub fn refused<'o>(
+    protection: &Protection,
+    caller: Caller<'_>,
+    texts: &'static Texts,
+) -> Option<Outcome<'o>> {
     let allow = protection.allow.as_ref()?;
-    match fields.caller() {
-        None => Some(end(texts.caller_unknown)),
-        Some(phone) if !allow.contains(phone) => Some(end(texts.caller_refused)),
+    match caller.number {
+        None => Some(Outcome::end_with(texts.caller_unknown)),
+        Some(phone) if !allow.contains(phone) => Some(Outcome::end_with(texts.caller_refused)),
         Some(_) => None,
     }
 }
@@ -177,38 +167,40 @@ pub fn refused(protection: &Protection, fields: &Fields, texts: &Texts) -> Optio
 /// [`Error::Locked`] (spoken like any error, and counted under its code) for a caller or
 /// account that may not guess now, or the wrong PIN that locks it; [`Error::StoreUnavailable`]
 /// when the guess cannot be counted: it is not judged.
-pub async fn admit(
+pub async fn admit<'o>(
     protection: &Protection,
     id: Identity,
-    fields: &Fields,
-    texts: &Texts,
+    caller: Caller<'_>,
+    latest: Option<Answer<'_>>,
+    texts: &'static Texts,
     cx: &Context<'_>,
     now: u64,
-) -> Result<Gate, Error> {
-    if let Some(reply) = refused(protection, fields, texts) {
-        return Ok(Gate::Answer(reply));
+) -> Result<Gate<'o>, Error> {
+    if let Some(outcome) = refused(protection, caller, texts) {
+        return Ok(Gate::Answer(outcome));
     }
     let Some(pin) = &protection.pin else {
         return Ok(Gate::Open);
     };
-    let client = Client::Phone(fields.caller());
-    let Some((attempt, typed)) = fields.latest_round("pin", MAX_PIN_ATTEMPTS) else {
+    let client = Client::Phone(caller.number);
+    let Some(latest) = latest.filter(|a| (1..=MAX_PIN_ATTEMPTS).contains(&a.round)) else {
         // Nothing typed yet: a caller who may not guess now is told so before typing.
         if let Some(retry_after) = locked(id, Target::Pin, client, cx, now).await? {
             return Err(Error::Locked { retry_after });
         }
         return Ok(Gate::Answer(ask_pin(1, None, texts)));
     };
-    if is_silence(typed) {
+    let attempt = latest.round;
+    if latest.is_silence() {
         // Not a guess: asked again, never called wrong, and goodbye after the last.
         return Ok(Gate::Answer(if attempt >= MAX_PIN_ATTEMPTS {
-            end(texts.goodbye)
+            Outcome::end_with(texts.goodbye)
         } else {
             ask_pin(attempt + 1, None, texts)
         }));
     }
     let counted = count(id, Target::Pin, client, cx, now).await?;
-    if pin.matches(typed) {
+    if pin.matches(latest.typed) {
         counted.right(cx).await?;
         return Ok(Gate::Open);
     }
@@ -216,22 +208,20 @@ pub async fn admit(
         return Err(Error::Locked { retry_after });
     }
     Ok(Gate::Answer(if attempt >= MAX_PIN_ATTEMPTS {
-        end(texts.pin_locked)
+        Outcome::end_with(texts.pin_locked)
     } else {
         ask_pin(attempt + 1, Some(texts.pin_wrong), texts)
     }))
 }
 
 /// Asks for PIN attempt `attempt`, after `before` (why the last one failed).
-fn ask_pin(attempt: u32, before: Option<&str>, texts: &Texts) -> Reply {
-    let mut messages = Messages::new();
+fn ask_pin<'o>(attempt: u32, before: Option<&'static str>, texts: &'static Texts) -> Outcome<'o> {
+    let mut speech = Speech::new();
     if let Some(before) = before {
-        messages.text(before);
+        speech.text(before);
     }
-    messages.text(texts.pin_prompt);
-    let name = format!("pin{attempt}");
-    let read = Read::new(&name).keys(1, 12).wait(PIN_WAIT_SECONDS);
-    Reply::read(messages, &read)
+    speech.text(texts.pin_prompt);
+    Outcome::Ask(speech, Question::Pin { attempt })
 }
 
 /// Checks a client that is not in a phone call against the account's protection: an
@@ -258,7 +248,7 @@ pub async fn admit_client(
     let Some(sealed) = &protection.pin else {
         return Ok(());
     };
-    let Some(typed) = pin.filter(|p| !is_silence(p)) else {
+    let Some(typed) = pin.filter(|typed| !is_silence(typed)) else {
         return Err(Error::PinRequired);
     };
     let now = cx.clock.now()?;
@@ -313,11 +303,12 @@ mod tests {
 
     #[test]
     fn silence_is_what_yemot_sends_for_no_keys() {
+        let answer = |typed| Answer { round: 1, typed };
         for silent in ["", " ", "None", "none", "NONE"] {
-            assert!(is_silence(silent), "{silent:?}");
+            assert!(answer(silent).is_silence(), "{silent:?}");
         }
         for typed in ["0", "1234", "*"] {
-            assert!(!is_silence(typed), "{typed:?}");
+            assert!(!answer(typed).is_silence(), "{typed:?}");
         }
     }
 

@@ -1,18 +1,25 @@
-//! The phone flow: a request's fields become accounts, settings and protection, and one turn of
-//! the call is answered with what the caller hears next.
+//! The use cases, one per endpoint, in no wire language: a phone turn ([`turn`]), a code for a
+//! program ([`read_code`]), a typed code checked ([`verify::check`]), a new token
+//! ([`accounts::seal`]). Each takes a typed request ([`request`]), read once at the edge, and
+//! returns a typed outcome: for a phone, what to say and ask ([`say`]), which a renderer beside
+//! this layer (`crate::yemot`) writes in its system's language.
 //!
-//! Depends on the layers below it ([`crate::otp`] for keys and codes, [`crate::yemot`] for the
-//! wire language, [`crate::error`]) and on nothing above: no HTTP type appears here. Every
-//! spoken word, in Hebrew and English, is in [`texts`].
+//! Depends on [`crate::otp`] for keys and codes, [`crate::store`] for the count of guesses and
+//! [`crate::error`]; no HTTP type and no parameter name appears here. Every spoken word, in
+//! Hebrew and English, is in [`texts`].
 
 pub mod accounts;
+pub mod code;
 pub mod flow;
 pub mod guard;
+pub mod request;
+pub mod say;
 pub mod settings;
 pub mod texts;
 pub mod verify;
 
-pub use flow::{code_messages, spoken_error, turn};
+pub use code::read_code;
+pub use flow::{code_speech, spoken_error, turn};
 pub use guard::Context;
-pub use settings::lang_of;
+pub use say::{Item, Next, Outcome, Question, Speech};
 pub use texts::{Lang, Texts};

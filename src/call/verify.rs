@@ -2,10 +2,6 @@
 //! opens the way to `then`. A guard in front of a folder (a voicemail box, an admin menu, a
 //! door): the code is never said aloud.
 //!
-//! | step | asks with | the next request carries |
-//! | --- | --- | --- |
-//! | the code, try N (1..=3) | `codeN` | `code1=…`, …, `codeN=…` |
-//!
 //! A wrong code is asked again, three tries in a call, and every try is counted before it is
 //! compared ([`super::guard::count`]), so that many short calls cannot guess it. A code that
 //! opened the way once is used: its step is claimed in the store, atomically, shared by every
@@ -15,50 +11,53 @@
 use crate::error::Error;
 use crate::otp::verify::{self, Verdict};
 use crate::store::Target;
-use crate::yemot::{Fields, Messages, Read, Reply};
 
-use super::accounts::Entry;
-use super::guard::{self, Client, Context, end, is_silence};
+use super::accounts::{self, Entry};
+use super::guard::{self, Client, Context};
+use super::request::{Answer, Asker, Caller, VerifyRequest};
+use super::say::{Outcome, Question, Speech};
 use super::settings::Settings;
+use super::texts::Lang;
 
 /// Most tries in one call.
 pub const MAX_TRIES: u32 = 3;
-/// Seconds to type a code: finding it in the app takes a moment.
-const CODE_WAIT_SECONDS: u8 = 20;
 
-/// Answers one turn of a verifying call for `entry`, once the caller has been let through.
+/// Answers one turn of a verifying call for `entry`, once the caller has been let through;
+/// `typed` is the latest code the caller typed in this call.
 ///
 /// # Errors
 ///
 /// [`Error::NotTypable`] for Steam Guard codes, [`Error::Locked`] for a caller or account that
 /// may not guess now or the wrong code that locks it, [`Error::StoreUnavailable`] when the guess
 /// cannot be counted or the used code cannot be claimed (the way stays closed).
-pub async fn turn(
+pub async fn turn<'s>(
     entry: &Entry,
-    settings: &Settings,
-    fields: &Fields,
+    settings: &'s Settings,
+    caller: Caller<'_>,
+    typed: Option<Answer<'_>>,
     cx: &Context<'_>,
     now: u64,
-) -> Result<Reply, Error> {
+) -> Result<Outcome<'s>, Error> {
     let params = entry.account.params;
     if params.algorithm.is_steam() {
         return Err(Error::NotTypable);
     }
     let texts = settings.lang.texts();
     let id = entry.identity();
-    let client = Client::Phone(fields.caller());
-    let Some((try_number, typed)) = fields.latest_round("code", MAX_TRIES) else {
+    let client = Client::Phone(caller.number);
+    let Some(typed) = typed.filter(|a| (1..=MAX_TRIES).contains(&a.round)) else {
         // Nothing typed yet: a caller who may not guess now is told so before typing.
         if let Some(retry_after) = guard::locked(id, Target::Code, client, cx, now).await? {
             return Err(Error::Locked { retry_after });
         }
         return Ok(ask(1, None, settings, params.digits));
     };
-    if is_silence(typed) {
-        return Ok(end(texts.goodbye));
+    let try_number = typed.round;
+    if typed.is_silence() {
+        return Ok(Outcome::end_with(texts.goodbye));
     }
     let counted = guard::count(id, Target::Code, client, cx, now).await?;
-    let verdict = verify::normalize_code(typed.trim(), &params).map_or(
+    let verdict = verify::normalize_code(typed.typed.trim(), &params).map_or(
         Verdict {
             valid: false,
             step: None,
@@ -83,16 +82,15 @@ pub async fn turn(
         // someone with the key can type it. Its place is given back even when the claim could
         // not be taken, so that a full room of used steps does not fill the counts too.
         counted.right(cx).await?;
-        let fresh = claimed?;
-        if fresh {
-            let mut messages = Messages::new();
-            messages.text(settings.success.as_deref().unwrap_or(texts.verified));
-            return Ok(Reply::say_then(messages, &settings.then));
+        if claimed? {
+            let mut speech = Speech::new();
+            speech.text(settings.success.as_deref().unwrap_or(texts.verified));
+            return Ok(Outcome::Say(speech, settings.next()));
         }
         if try_number >= MAX_TRIES {
-            let mut messages = Messages::new();
-            messages.text(texts.verify_used).text(texts.goodbye);
-            return Ok(Reply::say_then_hangup(messages));
+            let mut speech = Speech::new();
+            speech.text(texts.verify_used).text(texts.goodbye);
+            return Ok(Outcome::end(speech));
         }
         return Ok(ask(
             try_number + 1,
@@ -105,7 +103,7 @@ pub async fn turn(
         return Err(Error::Locked { retry_after });
     }
     if try_number >= MAX_TRIES {
-        return Ok(end(texts.verify_failed));
+        return Ok(Outcome::end_with(texts.verify_failed));
     }
     Ok(ask(
         try_number + 1,
@@ -114,17 +112,47 @@ pub async fn turn(
         params.digits,
     ))
 }
-/// Asks for try `number`, after `before` (why the last one failed), for a code of `digits`.
-fn ask(number: u32, before: Option<&str>, settings: &Settings, digits: u8) -> Reply {
+
+/// Asks for try `attempt`, after `before` (why the last one failed), for a code of `digits`.
+fn ask<'s>(
+    attempt: u32,
+    before: Option<&'static str>,
+    settings: &'s Settings,
+    digits: u8,
+) -> Outcome<'s> {
     let texts = settings.lang.texts();
-    let mut messages = Messages::new();
+    let mut speech = Speech::new();
     if let Some(before) = before {
-        messages.text(before);
+        speech.text(before);
     }
-    messages.text(settings.intro.as_deref().unwrap_or(texts.verify_prompt));
-    let name = format!("code{number}");
-    let read = Read::new(&name)
-        .keys(digits, digits)
-        .wait(CODE_WAIT_SECONDS);
-    Reply::read(messages, &read)
+    speech.text(settings.intro.as_deref().unwrap_or(texts.verify_prompt));
+    Outcome::Ask(speech, Question::Code { attempt, digits })
+}
+
+/// `/api/verify`: whether a typed code is a current code of the account. Everything sealed in
+/// a token holds here as on the phone: its allow-list, its PIN, and the count of guesses.
+///
+/// # Errors
+///
+/// Whatever keeps the account from opening or the check from being counted.
+pub async fn check(request: &VerifyRequest<'_>, cx: &Context<'_>) -> Result<Verdict, Error> {
+    let entry = accounts::open(&request.account, &Default::default(), cx.keys)?;
+    let client = match request.asker {
+        Asker::Http => Client::Http,
+        Asker::Phone(caller) => Client::Phone(caller.number),
+    };
+    guard::admit_client(&entry, request.pin, client, cx).await?;
+    let (window, after) = (request.window, request.after_step);
+    guard::verify_code(&entry, request.code.0, window, after, client, cx).await
+}
+
+/// What a caller hears of a [`check`] made on their behalf by the phone system: valid or not,
+/// then the end of the call.
+pub fn told<'o>(verdict: &Verdict, lang: Lang) -> Outcome<'o> {
+    let texts = lang.texts();
+    Outcome::end_with(if verdict.valid {
+        texts.code_valid
+    } else {
+        texts.code_invalid
+    })
 }

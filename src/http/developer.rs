@@ -7,58 +7,27 @@ use axum::response::{IntoResponse, Response};
 
 use super::AppState;
 use super::extract::{Api, Developers, Format};
+use super::params;
 use super::respond::Failure;
-use crate::bounded;
-use crate::call::accounts;
-use crate::call::guard::{self, Client};
+use crate::call;
 use crate::error::Error;
-use crate::otp::code::{Algorithm, ParamError, Params};
 use crate::otp::enroll;
-use crate::otp::verify::{DEFAULT_WINDOW, MAX_WINDOW};
-use crate::yemot::{Messages, Reply};
+use crate::yemot;
 
 /// `POST /api/verify`: whether `code` is a current code of the account. Everything sealed in a
-/// token holds here as on the phone: its allow-list, its PIN, and the lockout that every wrong
-/// code counts towards.
+/// token holds here as on the phone: its allow-list, its PIN, and the count of guesses.
 pub async fn verify(
     State(state): State<AppState>,
     request: Api<Developers>,
 ) -> Result<Response, Failure> {
-    let cx = state.context();
-    let fields = &request.fields;
-    let fail = |error: Error| request.fail(error);
-    let entry = accounts::single(fields, cx.keys).map_err(fail)?;
-    let window = match fields.get_non_empty("window") {
-        None => DEFAULT_WINDOW,
-        Some(w) => bounded::parse(w, 0..=MAX_WINDOW).ok_or(fail(Error::Window))?,
-    };
-    let after_step = fields
-        .get_non_empty("after_step")
-        .map(|a| bounded::parse(a, 0..=u64::MAX).ok_or(fail(Error::AfterStep)))
-        .transpose()?;
-    let client = match request.format {
-        Format::Phone => Client::Phone(fields.caller()),
-        Format::Json => Client::Http,
-    };
-    guard::admit_client(&entry, fields.get("pin"), client, &cx)
-        .await
-        .map_err(fail)?;
-    let typed = fields.get("code").unwrap_or("");
-    let verdict = guard::verify_code(&entry, typed, window, after_step, client, &cx)
+    let fail = |error| request.fail(error);
+    let asked = params::verify(&request.fields, request.format).map_err(fail)?;
+    let verdict = call::verify::check(&asked, &state.context())
         .await
         .map_err(fail)?;
     Ok(match request.format {
         Format::Json => Json(verdict).into_response(),
-        Format::Phone => {
-            let texts = request.lang.texts();
-            let mut messages = Messages::new();
-            messages.text(if verdict.valid {
-                texts.code_valid
-            } else {
-                texts.code_invalid
-            });
-            Reply::say_then_hangup(messages).into_response()
-        }
+        Format::Phone => yemot::render(&call::verify::told(&verdict, request.lang)).into_response(),
     })
 }
 
@@ -73,35 +42,11 @@ pub async fn secret(
     State(state): State<AppState>,
     request: Api<Developers>,
 ) -> Result<Response, Failure> {
-    let fields = &request.fields;
     let fail = |error: Error| request.fail(error);
     if request.format == Format::Phone {
         return Err(fail(Error::NotForPhone));
     }
-    let mut wanted = enroll::Request::default();
-    if let Some(bytes) = fields.get_non_empty("bytes") {
-        wanted.bytes = bounded::parse(bytes, enroll::MIN_BYTES..=enroll::MAX_BYTES)
-            .ok_or(fail(Error::Bytes))?;
-    }
-    if let Some(digits) = fields.get_non_empty("digits") {
-        wanted.params.digits = Params::parse_digits(digits).map_err(|e| fail(e.into()))?;
-    }
-    if let Some(algorithm) = fields.get_non_empty("algorithm") {
-        let algorithm: Algorithm = algorithm.parse().map_err(|e: ParamError| fail(e.into()))?;
-        if algorithm.is_steam() {
-            return Err(fail(ParamError::Algorithm.into()));
-        }
-        wanted.params.algorithm = algorithm;
-    }
-    if let Some(period) = fields.get_non_empty("period") {
-        wanted.params.period = Params::parse_period(period).map_err(|e| fail(e.into()))?;
-    }
-    if let Some(issuer) = fields.get_non_empty("issuer") {
-        wanted.issuer = Some(enroll::parse_label(issuer).map_err(|e| fail(e.into()))?);
-    }
-    if let Some(account) = fields.get_non_empty("account") {
-        wanted.account = enroll::parse_label(account).map_err(|e| fail(e.into()))?;
-    }
+    let wanted = params::enrollment(&request.fields).map_err(fail)?;
     let turn = tokio::time::timeout(DRAWING_WAIT, state.drawing.clone().acquire_owned())
         .await
         .ok()

@@ -22,9 +22,9 @@ use tokio::sync::OwnedSemaphorePermit;
 
 use super::AppState;
 use super::respond::Failure;
-use crate::call::{self, Lang};
+use crate::call::Lang;
 use crate::error::Error;
-use crate::yemot::{Fields, Reply};
+use crate::yemot::{self, Fields, Reply};
 
 /// Bounds on one request; every one has an environment override (README, Configuration).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -240,7 +240,7 @@ impl<A: Audience + Send> FromRequest<AppState> for Api<A> {
         if fields.is_hangup() {
             return Err(Refusal::Hangup);
         }
-        let lang = call::lang_of(&fields);
+        let lang = yemot::request::lang(&fields);
         if let Some(tokens) = &state.tokens {
             let presented = fields
                 .get("token")

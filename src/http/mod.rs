@@ -13,6 +13,7 @@ pub mod extract;
 pub mod guard;
 pub mod meta;
 pub mod metrics;
+pub mod params;
 pub mod phone;
 pub mod respond;
 pub mod seal;

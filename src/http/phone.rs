@@ -7,10 +7,11 @@ use serde::Serialize;
 
 use super::AppState;
 use super::extract::{Api, Format, Phones};
+use super::params;
 use super::respond::Failure;
-use crate::call::guard::{self, Client};
-use crate::call::{self, accounts, texts::HE};
-use crate::otp::code::{Code, Params, code_at};
+use crate::call::{self, texts::HE};
+use crate::otp::code::{Code, Params};
+use crate::yemot;
 
 /// Answers a turn of a call, or gives a JSON client the code of the one account it names.
 pub async fn two_fa(
@@ -18,20 +19,14 @@ pub async fn two_fa(
     request: Api<Phones>,
 ) -> Result<Response, Failure> {
     let cx = state.context();
-    let fields = &request.fields;
+    let fail = |error| request.fail(error);
     if request.format == Format::Phone {
-        return call::turn(fields, &cx)
-            .await
-            .map(IntoResponse::into_response)
-            .map_err(|e| request.fail(e));
+        let turn = yemot::request::turn(&request.fields).map_err(fail)?;
+        let outcome = call::turn(&turn, &cx).await.map_err(fail)?;
+        return Ok(yemot::render(&outcome).into_response());
     }
-    let entry = accounts::single(fields, cx.keys).map_err(|e| request.fail(e))?;
-    guard::admit_client(&entry, fields.get("pin"), Client::Http, &cx)
-        .await
-        .map_err(|e| request.fail(e))?;
-    let now = state.clock.now().map_err(|e| request.fail(e))?;
-    let params = entry.account.params;
-    let code = code_at(&entry.account.secret, &params, now);
+    let asked = params::code(&request.fields).map_err(fail)?;
+    let (code, params) = call::read_code(&asked, &cx).await.map_err(fail)?;
     Ok(Json(CodeBody::new(&code, &params)).into_response())
 }
 
@@ -63,7 +58,9 @@ impl<'a> CodeBody<'a> {
             step: code.step,
             ttl: code.ttl,
             valid_until: code.valid_until,
-            id_list_message: call::code_messages(code, HE.intro, &HE).as_str().to_owned(),
+            id_list_message: yemot::render::messages(&call::code_speech(code, HE.intro, &HE))
+                .as_str()
+                .to_owned(),
         }
     }
 }

@@ -13,7 +13,7 @@ use super::metrics::Outcome;
 use crate::call::{self, Lang};
 use crate::error::Error;
 use crate::otp::seal::SealError;
-use crate::yemot::Reply;
+use crate::yemot::{self, Reply};
 
 /// The HTTP status a JSON client gets for `error`.
 pub fn status(error: &Error) -> StatusCode {
@@ -101,7 +101,7 @@ impl IntoResponse for Failure {
             );
         }
         let mut response = match self.format {
-            Format::Phone => call::spoken_error(self.error, self.lang).into_response(),
+            Format::Phone => yemot::render(&call::spoken_error(self.error, self.lang)).into_response(),
             Format::Json => {
                 let body = ErrorBody {
                     error: self.error.code(),

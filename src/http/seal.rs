@@ -8,11 +8,11 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use super::extract::{Api, Developers, Format};
+use super::params;
 use super::respond::Failure;
 use super::{AppState, public_base};
 use crate::call::accounts;
 use crate::error::Error;
-use crate::otp::seal::SealError;
 use crate::yemot::ext_ini;
 
 /// The JSON answer.
@@ -29,24 +29,17 @@ pub async fn seal(
     headers: HeaderMap,
     request: Api<Developers>,
 ) -> Result<Response, Failure> {
-    let fields = &request.fields;
     let fail = |error: Error| request.fail(error);
     if request.format == Format::Phone {
         return Err(fail(Error::NotForPhone));
     }
-    let keys = state
-        .seal_keys
-        .as_deref()
-        .ok_or(fail(Error::Sealed(SealError::NoKeys)))?;
-    let secret = fields
-        .get_non_empty("secret")
-        .ok_or(fail(Error::MissingSecret))?;
-    let sealed = accounts::to_seal(secret, |name| fields.get_non_empty(name)).map_err(fail)?;
-    let token = keys.seal(&sealed).map_err(|e| fail(e.into()))?;
+    let keys = state.seal_keys.as_deref();
+    let asked = params::seal(&request.fields).map_err(fail)?;
+    let token = accounts::seal(&asked, keys).map_err(fail)?;
     let base = public_base(&state, &headers);
     Ok(Json(Sealed {
         ext_ini: ext_ini::sealed_block(&base, &token, state.tokens.is_some()),
-        key_id: keys.sealing_id().to_owned(),
+        key_id: keys.map(|k| k.sealing_id().to_owned()).unwrap_or_default(),
         token,
     })
     .into_response())

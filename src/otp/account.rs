@@ -4,8 +4,9 @@
 //! The key is bare base32 or a whole `otpauth://totp/…` URI; `digits`, `algorithm`, `period`
 //! and `kind` options override what the URI says, so an owner can correct a URI whose site lied
 //! about its settings without editing the URI. `kind=steam` (or a Steam URI) makes Steam Guard
-//! codes. Options are looked up through closures, so the same rules serve ext.ini lines, API
-//! parameters and the command line alike.
+//! codes. Options are typed ([`Options`]): whoever reads them from a request, the command line
+//! or a token turns their text into values first ([`OptionTexts`]), so the same rules serve
+//! them all.
 
 use std::fmt;
 
@@ -69,23 +70,78 @@ impl AccountError {
     }
 }
 
-impl Account {
-    /// Builds one account from its key text, its own options and the defaults it inherits.
-    /// The order, weakest first: built-in defaults, `defaults` (the unnumbered options of a
-    /// menu), the URI's own settings, `own` (the options beside this key). Options are
-    /// `digits`, `algorithm`, `period`, `kind` and `name`; a lookup answers `None` for unset.
+/// How an account's codes are made and what it is called, each unset unless written: typed,
+/// whoever wrote them (an ext.ini line, an API parameter, the command line, a sealed token).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Options<'a> {
+    /// Digits per code.
+    pub digits: Option<u8>,
+    /// The hash.
+    pub algorithm: Option<Algorithm>,
+    /// Seconds per code.
+    pub period: Option<u64>,
+    /// Steam Guard codes (`Some(true)`), or plain TOTP (`Some(false)`).
+    pub steam: Option<bool>,
+    /// The name to say in a menu.
+    pub name: Option<&'a str>,
+}
+
+/// The options as an owner writes them, each text unset when absent.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OptionTexts<'a> {
+    /// `6` to `8`.
+    pub digits: Option<&'a str>,
+    /// `SHA1`, `SHA256`, `SHA512` or `steam`.
+    pub algorithm: Option<&'a str>,
+    /// `1` to `300`.
+    pub period: Option<&'a str>,
+    /// `totp` or `steam`.
+    pub kind: Option<&'a str>,
+    /// Any text.
+    pub name: Option<&'a str>,
+}
+
+impl<'a> OptionTexts<'a> {
+    /// The typed options.
     ///
     /// # Errors
     ///
-    /// Whatever is wrong with the key, the URI or an option. Explicit options are checked even
-    /// when the URI sets the same one, so a typo in ext.ini is never silently ignored.
-    pub fn parse<'f>(
-        text: &str,
-        own: impl Fn(&str) -> Option<&'f str>,
-        defaults: impl Fn(&str) -> Option<&'f str>,
-    ) -> Result<Self, AccountError> {
+    /// The first option that cannot be used.
+    pub fn parse(self) -> Result<Options<'a>, AccountError> {
+        Ok(Options {
+            digits: self.digits.map(Params::parse_digits).transpose()?,
+            algorithm: self
+                .algorithm
+                .map(str::parse::<Algorithm>)
+                .transpose()?,
+            period: self.period.map(Params::parse_period).transpose()?,
+            steam: self.kind.map(parse_kind).transpose()?,
+            name: self.name,
+        })
+    }
+}
+
+impl Options<'_> {
+    /// Applies `digits`, `algorithm` and `period` to `params`.
+    fn apply(&self, params: &mut Params) {
+        params.digits = self.digits.unwrap_or(params.digits);
+        params.algorithm = self.algorithm.unwrap_or(params.algorithm);
+        params.period = self.period.unwrap_or(params.period);
+    }
+}
+
+impl Account {
+    /// Builds one account from its key text, its own options and the defaults it inherits.
+    /// The order, weakest first: built-in defaults, `defaults` (the unnumbered options of a
+    /// menu), the URI's own settings, `own` (the options beside this key).
+    ///
+    /// # Errors
+    ///
+    /// Whatever is wrong with the key or the URI.
+    pub fn parse(text: &str, own: &Options<'_>, defaults: &Options<'_>) -> Result<Self, AccountError> {
         let mut params = Params::default();
-        let mut steam = apply_options(&mut params, &defaults)?.unwrap_or(false);
+        defaults.apply(&mut params);
+        let mut steam = defaults.steam.unwrap_or(false);
         let (secret, name) = if KeyUri::is_uri(text) {
             let uri = KeyUri::parse(text)?;
             params.algorithm = uri.algorithm.unwrap_or(params.algorithm);
@@ -96,63 +152,33 @@ impl Account {
         } else {
             (Secret::from_base32(text)?, None)
         };
-        Self::finish(secret, params, steam, name, own)
+        Ok(Self::finish(secret, params, steam, name, own))
     }
 
     /// Builds an account from a decoded key and its own options alone: no URI, no defaults.
     /// What a sealed token holds.
-    ///
-    /// # Errors
-    ///
-    /// A bad option.
-    pub fn with_secret<'f>(
-        secret: Secret,
-        own: impl Fn(&str) -> Option<&'f str>,
-    ) -> Result<Self, AccountError> {
+    pub fn with_secret(secret: Secret, own: &Options<'_>) -> Self {
         Self::finish(secret, Params::default(), false, None, own)
     }
 
     /// Applies `own` over what the key and the defaults said.
-    fn finish<'f>(
+    fn finish(
         secret: Secret,
         mut params: Params,
-        mut steam: bool,
-        mut name: Option<String>,
-        own: impl Fn(&str) -> Option<&'f str>,
-    ) -> Result<Self, AccountError> {
-        if let Some(kind) = apply_options(&mut params, &own)? {
-            steam = kind;
-        }
-        if steam || params.algorithm.is_steam() {
+        steam: bool,
+        name: Option<String>,
+        own: &Options<'_>,
+    ) -> Self {
+        own.apply(&mut params);
+        if own.steam.unwrap_or(steam) || params.algorithm.is_steam() {
             params = Params::STEAM;
         }
-        if let Some(spoken) = own("name") {
-            name = Some(spoken.trim().to_owned());
-        }
-        Ok(Self {
+        Self {
             secret,
             params,
-            name,
-        })
+            name: own.name.map(|n| n.trim().to_owned()).or(name),
+        }
     }
-}
-
-/// Applies `digits`, `algorithm` and `period` from `option` to `params`, and returns what
-/// `kind` says about Steam, if it is set.
-fn apply_options<'f>(
-    params: &mut Params,
-    option: &impl Fn(&str) -> Option<&'f str>,
-) -> Result<Option<bool>, AccountError> {
-    if let Some(digits) = option("digits") {
-        params.digits = Params::parse_digits(digits)?;
-    }
-    if let Some(algorithm) = option("algorithm") {
-        params.algorithm = algorithm.parse::<Algorithm>()?;
-    }
-    if let Some(period) = option("period") {
-        params.period = Params::parse_period(period)?;
-    }
-    option("kind").map(parse_kind).transpose()
 }
 
 /// `steam` → true, `totp` → false, any case.
@@ -374,30 +400,46 @@ mod tests {
     #[test]
     fn options_override_the_uri_and_defaults_give_way_to_it() {
         let uri = "otpauth://totp/Bank:me?secret=JBSWY3DPEHPK3PXP&digits=8&issuer=Bank";
-        let none = |_: &str| None;
-        let account = Account::parse(uri, none, none).unwrap();
+        let none = Options::default();
+        let account = Account::parse(uri, &none, &none).unwrap();
         assert_eq!(
             (account.params.digits, account.name.as_deref()),
             (8, Some("Bank"))
         );
-        let seven = |name: &str| (name == "digits").then_some("7");
-        assert_eq!(Account::parse(uri, seven, none).unwrap().params.digits, 7);
+        let seven = Options {
+            digits: Some(7),
+            ..Options::default()
+        };
+        assert_eq!(Account::parse(uri, &seven, &none).unwrap().params.digits, 7);
         assert_eq!(
-            Account::parse(uri, none, seven).unwrap().params.digits,
+            Account::parse(uri, &none, &seven).unwrap().params.digits,
             8,
             "a default does not beat the URI"
         );
-        let steam = |name: &str| (name == "kind").then_some("Steam");
+        let steam = OptionTexts {
+            kind: Some("Steam"),
+            ..OptionTexts::default()
+        }
+        .parse()
+        .unwrap();
         assert_eq!(
-            Account::parse("JBSWY3DPEHPK3PXP", steam, none)
+            Account::parse("JBSWY3DPEHPK3PXP", &steam, &none)
                 .unwrap()
                 .params,
             Params::STEAM
         );
-        let bad = |name: &str| (name == "kind").then_some("hotp");
+        let bad = OptionTexts {
+            kind: Some("hotp"),
+            ..OptionTexts::default()
+        };
+        assert_eq!(bad.parse().unwrap_err(), AccountError::Kind);
+        let digits = OptionTexts {
+            digits: Some("9"),
+            ..OptionTexts::default()
+        };
         assert_eq!(
-            Account::parse("JBSWY3DPEHPK3PXP", bad, none).unwrap_err(),
-            AccountError::Kind
+            digits.parse().unwrap_err(),
+            AccountError::Param(ParamError::Digits)
         );
     }
 }

@@ -148,6 +148,30 @@ impl Params {
     pub fn parse_period(text: &str) -> Result<u64, ParamError> {
         crate::bounded::parse(text, MIN_PERIOD..=MAX_PERIOD).ok_or(ParamError::Period)
     }
+
+    /// Checks a digit count that came as a number.
+    ///
+    /// # Errors
+    ///
+    /// [`ParamError::Digits`] outside [`MIN_DIGITS`]..=[`MAX_DIGITS`].
+    pub fn check_digits(digits: u8) -> Result<u8, ParamError> {
+        (MIN_DIGITS..=MAX_DIGITS)
+            .contains(&digits)
+            .then_some(digits)
+            .ok_or(ParamError::Digits)
+    }
+
+    /// Checks a period that came as a number.
+    ///
+    /// # Errors
+    ///
+    /// [`ParamError::Period`] outside [`MIN_PERIOD`]..=[`MAX_PERIOD`].
+    pub fn check_period(period: u64) -> Result<u64, ParamError> {
+        (MIN_PERIOD..=MAX_PERIOD)
+            .contains(&period)
+            .then_some(period)
+            .ok_or(ParamError::Period)
+    }
 }
 
 /// A parameter outside what we can compute. Fixed texts: nothing of the input is kept.
@@ -165,6 +189,7 @@ pub enum ParamError {
 }
 
 /// One computed code with the time facts a caller needs to use it.
+#[derive(Clone)]
 pub struct Code {
     /// The code, zero-padded to `digits` characters (Steam: 5 letters and digits), ASCII.
     digits: [u8; MAX_DIGITS as usize],

@@ -13,7 +13,7 @@ pub mod seal;
 pub mod secret;
 pub mod verify;
 
-pub use account::{Account, AccountError, AllowList, Pin, Protection};
+pub use account::{Account, AccountError, AllowList, OptionTexts, Options, Pin, Protection};
 pub use clock::Clock;
 pub use code::{Algorithm, Code, Generator, ParamError, Params};
 pub use seal::{SealError, SealKeys, SealedAccount};

@@ -27,7 +27,8 @@ use data_encoding::BASE64URL_NOPAD;
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
-use super::account::{Account, AllowList, Pin, Protection};
+use super::account::{Account, AllowList, OptionTexts, Options, Pin, Protection};
+use super::code::Params;
 use super::secret::Secret;
 
 /// The token version written and accepted.
@@ -93,27 +94,28 @@ impl Wire {
             SealError::Invalid
         }
         let secret = Secret::from_bytes(&self.secret).map_err(invalid)?;
-        let mut digits = itoa::Buffer::new();
-        let mut period = itoa::Buffer::new();
-        let digits = self.digits.map(|d| digits.format(d).to_owned());
-        let period = self.period.map(|p| period.format(p).to_owned());
-        let steam = self
-            .kind
-            .as_deref()
-            .is_some_and(|k| k.eq_ignore_ascii_case("steam"))
-            || self
-                .algorithm
-                .as_deref()
-                .is_some_and(|a| a.eq_ignore_ascii_case("steam"));
-        let option = |name: &str| match name {
-            "digits" if !steam => digits.as_deref(),
-            "algorithm" => self.algorithm.as_deref(),
-            "period" => period.as_deref(),
-            "kind" => self.kind.as_deref(),
-            "name" => self.name.as_deref(),
-            _ => None,
+        let options = OptionTexts {
+            algorithm: self.algorithm.as_deref(),
+            kind: self.kind.as_deref(),
+            name: self.name.as_deref(),
+            ..OptionTexts::default()
+        }
+        .parse()
+        .map_err(invalid)?;
+        let steam = options.steam == Some(true) || options.algorithm.is_some_and(|a| a.is_steam());
+        let options = Options {
+            digits: if steam { None } else { self.digits },
+            period: self.period,
+            ..options
         };
-        let account = Account::with_secret(secret, option).map_err(invalid)?;
+        // Checked as if an owner had written them.
+        if let Some(digits) = options.digits {
+            Params::check_digits(digits).map_err(invalid)?;
+        }
+        if let Some(period) = options.period {
+            Params::check_period(period).map_err(invalid)?;
+        }
+        let account = Account::with_secret(secret, &options);
         let protection = Protection {
             pin: self
                 .pin

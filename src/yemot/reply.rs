@@ -151,6 +151,11 @@ impl Folder {
         if self.0.is_empty() { "hangup" } else { &self.0 }
     }
 
+    /// The path to go to; `None` to hang up.
+    pub fn into_target(self) -> Option<String> {
+        (!self.0.is_empty()).then_some(self.0)
+    }
+
     /// Whether going here from the extension at `extension` (`ApiExtension`: `""` for the root,
     /// `2`, `2/1`, no leading slash) enters that same extension again: Yemot would call the
     /// server again with everything collected so far, and the call would go round for ever.
@@ -285,9 +290,15 @@ impl Reply {
 
     /// Plays `messages`, then goes to `folder`.
     pub fn say_then(messages: Messages, folder: &Folder) -> Self {
+        Self::say_then_go(messages, folder.as_command())
+    }
+
+    /// Plays `messages`, then goes to `target`: `hangup`, or a path a [`Folder`] was read
+    /// from.
+    pub fn say_then_go(messages: Messages, target: &str) -> Self {
         let (mut body, start) = messages.into_command("id_list_message");
         body.push_str("&go_to_folder=");
-        body.push_str(folder.as_command());
+        body.push_str(target);
         Self { body, start }
     }
 

@@ -76,6 +76,22 @@ pub fn sanitize_text(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::call::texts::spoken;
+    use crate::call::{Lang, Texts};
+    use crate::error::Error;
+
+    #[test]
+    fn every_text_the_call_says_is_safe_for_yemot_in_both_languages() {
+        for lang in [Lang::He, Lang::En] {
+            let texts: &Texts = lang.texts();
+            for text in texts.all() {
+                assert!(is_clean_text(text), "{text}");
+            }
+            for &error in Error::ALL {
+                assert!(is_clean_text(spoken(error, lang)), "{error:?}");
+            }
+        }
+    }
 
     #[test]
     fn sanitizer_removes_every_forbidden_character() {

@@ -1,0 +1,25 @@
+//! `/api/2fa` for a program: the current code of one account, behind its sealed PIN and
+//! allow-list like any phone caller.
+
+use crate::error::Error;
+use crate::otp::code::{Code, Params, code_at};
+
+use super::accounts;
+use super::guard::{self, Client, Context};
+use super::request::CodeRequest;
+
+/// The current code of the account `request` names, with how it was made.
+///
+/// # Errors
+///
+/// Whatever keeps the account from opening, or its PIN from being counted.
+pub async fn read_code(
+    request: &CodeRequest<'_>,
+    cx: &Context<'_>,
+) -> Result<(Code, Params), Error> {
+    let entry = accounts::open(&request.account, &Default::default(), cx.keys)?;
+    guard::admit_client(&entry, request.pin, Client::Http, cx).await?;
+    let now = cx.clock.now()?;
+    let params = entry.account.params;
+    Ok((code_at(&entry.account.secret, &params, now), params))
+}
