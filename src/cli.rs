@@ -6,17 +6,20 @@
 //! lists and shell history, so a secret given as an argument is refused.
 
 use std::io::Read as _;
+use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
 use crate::call::accounts;
 use crate::call::request::{SealRequest, Secret};
+use crate::config::{Config, ConfigError, Hidden};
 use crate::error::Error;
-use crate::otp::account::{AllowList, OptionTexts, Pin};
-use crate::config::Config;
+use crate::http::{AccessTokens, AppState};
 use crate::http::{app, metrics_app, serve, serve_counting, shutdown_signal};
+use crate::otp::account::{AllowList, OptionTexts, Pin};
 use crate::otp::seal::{self, SealError, SealKeys};
+use crate::store::Store;
 use crate::telemetry;
 use crate::yemot::ext_ini;
 
@@ -132,7 +135,10 @@ pub fn seal(args: &SealArgs, stdin: &str, keys: Option<&SealKeys>) -> Result<Str
     let request = SealRequest {
         key: Secret(secret),
         options: texts.parse().map_err(|e| error(e.into()))?,
-        pin: pin.map(Pin::parse).transpose().map_err(|e| error(e.into()))?,
+        pin: pin
+            .map(Pin::parse)
+            .transpose()
+            .map_err(|e| error(e.into()))?,
         allow: given(&args.allow)
             .map(AllowList::parse)
             .transpose()
@@ -160,9 +166,8 @@ pub async fn serve_main() -> ExitCode {
         Ok(listener) => listener,
         Err(e) => return fail(&format!("cannot listen on {host}:{port}: {e}")),
     };
-    config.log_start(listener.local_addr().ok());
     let (limits, metrics_addr) = (config.serve, config.metrics.then_some(config.metrics_addr));
-    let state = match config.into_state() {
+    let state = match wire(config, listener.local_addr().ok()) {
         Ok(state) => state,
         Err(e) => return fail(&e.to_string()),
     };
@@ -185,6 +190,41 @@ pub async fn serve_main() -> ExitCode {
     }
     tracing::info!("yemot-2fa stopped");
     ExitCode::SUCCESS
+}
+
+/// The state every handler shares, wired from `config`: the tokens, seal keys and store it
+/// names, parsed now, so that a bad one stops the server at start with the variable's name.
+/// Within a Tokio runtime: the Redis connection, when there is one, is prepared on it (and
+/// made on first use). Logs the one start-up line (never a token, a key or the Redis address).
+///
+/// # Errors
+///
+/// [`ConfigError`] for a token, key or Redis address that cannot be used.
+pub fn wire(config: Config, address: Option<SocketAddr>) -> Result<AppState, ConfigError> {
+    let hidden = |value: &Option<Hidden>| value.as_ref().map(|h| h.0.clone()).unwrap_or_default();
+    let named = |variable: &'static str| {
+        move |expected: &'static str| ConfigError {
+            variable,
+            expected: expected.into(),
+        }
+    };
+    let tokens =
+        AccessTokens::parse(&hidden(&config.access_tokens)).map_err(named("ACCESS_TOKEN"))?;
+    let seal_keys = SealKeys::parse(&hidden(&config.seal_keys)).map_err(named("SEAL_KEYS"))?;
+    let store = match &config.redis_url {
+        Some(url) => Store::redis(&url.0).map_err(named("REDIS_URL"))?,
+        None => Store::memory(config.limiter_capacity),
+    };
+    let address = address.map_or_else(|| "?".into(), |a| a.to_string());
+    let seal_key = seal_keys.as_ref().map(|k| k.sealing_id().to_owned());
+    tracing::info!(%address, version = env!("CARGO_PKG_VERSION"), access_token = tokens.is_some(), seal_key, attempts = store.kind(), "yemot-2fa listening");
+    Ok(AppState::default()
+        .with_tokens(tokens)
+        .with_seal_keys(seal_keys)
+        .with_public_url(config.public_url)
+        .with_limits(config.limits)
+        .with_store(store)
+        .with_metrics_route(config.metrics && config.metrics_addr.is_none()))
 }
 
 /// Runs `seal` against the real standard input and `SEAL_KEYS`.
@@ -222,4 +262,47 @@ pub fn keygen_main(id: &str) -> ExitCode {
 pub fn fail(message: &str) -> ExitCode {
     eprintln!("yemot-2fa: {message}");
     ExitCode::FAILURE
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(pairs: &[(&str, &str)]) -> Config {
+        Config::from_lookup(|name| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        })
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_bad_token_key_or_redis_address_names_its_variable_and_not_its_value() {
+        for (variable, value) in [
+            ("ACCESS_TOKEN", "tiny-token"),
+            ("SEAL_KEYS", "k1:c2VjcmV0"),
+            ("REDIS_URL", "http://not-redis.example"),
+        ] {
+            let error = wire(config(&[(variable, value)]), None).unwrap_err();
+            assert_eq!(error.variable, variable);
+            assert!(!error.to_string().contains(value), "{error}");
+        }
+        let state = wire(
+            config(&[
+                ("ACCESS_TOKEN", "0123456789abcdef,fedcba9876543210"),
+                (
+                    "SEAL_KEYS",
+                    "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+                ),
+                ("REDIS_URL", "redis://127.0.0.1:1"),
+            ]),
+            None,
+        )
+        .unwrap();
+        assert!(state.tokens.unwrap().allows(Some("fedcba9876543210")));
+        assert_eq!(state.seal_keys.unwrap().sealing_id(), "k1");
+        assert_eq!(state.store.kind(), "redis");
+    }
 }

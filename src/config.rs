@@ -1,21 +1,18 @@
-//! Configuration from the environment, read once at start. A bad value stops the server at once
-//! with a message that names the variable (never its value).
+//! Configuration from the environment, read once at start: values only, and a leaf that imports
+//! no other layer. A bad value stops the server at once with a message that names the variable
+//! (never its value). Tokens, keys and the Redis address stay text here; `crate::cli` parses
+//! them as it wires the layers together, with the same kind of message.
 
 use std::net::{IpAddr, SocketAddr};
 use std::ops::RangeInclusive;
 use std::time::Duration;
-
-use crate::http::{AccessTokens, AppState, Limits, ServeLimits};
-use crate::otp::seal::SealKeys;
-use crate::store::{Store, memory};
 
 /// Port used when `PORT` is unset. Render and most hosts set `PORT` themselves.
 pub const DEFAULT_PORT: u16 = 3000;
 /// Address used when `HOST` is unset: every interface, as a container needs.
 pub const DEFAULT_HOST: IpAddr = IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
 
-/// The server's settings. `Debug` shows how many tokens and which key ids there are, never a
-/// token or a key.
+/// The server's settings. `Debug` never shows a token, a key or the Redis address.
 #[derive(Debug)]
 pub struct Config {
     /// `HOST`: the address to listen on.
@@ -23,18 +20,18 @@ pub struct Config {
     /// `PORT`: the TCP port to listen on (0 lets the system pick one).
     pub port: u16,
     /// `ACCESS_TOKEN`: when set, every `/api/*` request needs one of these tokens.
-    pub access_tokens: Option<AccessTokens>,
+    pub access_tokens: Option<Hidden>,
     /// `SEAL_KEYS`: keys for sealed secrets, newest (sealing) first.
-    pub seal_keys: Option<SealKeys>,
+    pub seal_keys: Option<Hidden>,
     /// `PUBLIC_URL`: this server's address as Yemot reaches it, without a trailing slash.
     pub public_url: Option<String>,
     /// Per-request bounds.
     pub limits: Limits,
     /// Per-connection bounds.
     pub serve: ServeLimits,
-    /// `REDIS_URL`: where failed attempts and used codes are kept when replicas must share
-    /// them; in this process's memory when unset.
-    pub redis_url: Option<String>,
+    /// `REDIS_URL`: where guesses and used codes are kept when replicas must share them; in
+    /// this process's memory when unset. It may hold a password.
+    pub redis_url: Option<Hidden>,
     /// `LIMITER_CAPACITY`: records of each kind the in-memory store keeps; full, it refuses.
     pub limiter_capacity: u64,
     /// `METRICS`: whether `/metrics` is served at all.
@@ -42,6 +39,93 @@ pub struct Config {
     /// `METRICS_ADDR`: serve `/metrics` on this address alone, not on the main port.
     pub metrics_addr: Option<SocketAddr>,
 }
+
+/// A variable's value that must not be printed: a token, a key, an address with a password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Hidden(pub String);
+
+impl std::fmt::Debug for Hidden {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Hidden(..)")
+    }
+}
+
+/// Bounds on one request; every one has an environment override (README, Configuration).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The largest body read, in bytes. A Yemot request with every call parameter and a long
+    /// history is well under 2 KiB; a JSON client sends less.
+    pub max_body: usize,
+    /// The most parameters, query and body together.
+    pub max_params: usize,
+    /// How long the body may take to arrive.
+    pub body_timeout: Duration,
+    /// The most requests in flight at once; past it, new ones are shed with `overloaded`.
+    pub max_concurrent: usize,
+}
+
+impl Limits {
+    /// `MAX_BODY_BYTES` when unset.
+    pub const DEFAULT_MAX_BODY: usize = 16 * 1024;
+    /// `MAX_PARAMS` when unset: a Yemot request with a long history has a few dozen.
+    pub const DEFAULT_MAX_PARAMS: usize = 256;
+    /// `REQUEST_TIMEOUT_SECS` when unset: how long a request body may take to arrive.
+    pub const DEFAULT_BODY_TIMEOUT_SECS: u64 = 10;
+    /// `MAX_CONCURRENT` when unset: requests in flight at once before new ones are shed.
+    pub const DEFAULT_MAX_CONCURRENT: usize = 1024;
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_body: Self::DEFAULT_MAX_BODY,
+            max_params: Self::DEFAULT_MAX_PARAMS,
+            body_timeout: Duration::from_secs(Self::DEFAULT_BODY_TIMEOUT_SECS),
+            max_concurrent: Self::DEFAULT_MAX_CONCURRENT,
+        }
+    }
+}
+
+/// How the server treats connections; every bound has an environment override (README,
+/// Configuration).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServeLimits {
+    /// How long a connection may go without an answer: from its start, or from its last
+    /// answer. A slowloris client trickling a header is closed after this, and so is an idle
+    /// keep-alive connection.
+    pub header_timeout: Duration,
+    /// How long requests in flight may take to finish after a shutdown signal.
+    pub drain_timeout: Duration,
+    /// The most connections open at once; past it, new ones get a bare 503 and are closed.
+    pub max_connections: usize,
+}
+
+impl ServeLimits {
+    /// `HEADER_TIMEOUT_SECS` when unset.
+    pub const DEFAULT_HEADER_TIMEOUT_SECS: u64 = 30;
+    /// `DRAIN_SECS` when unset.
+    pub const DEFAULT_DRAIN_SECS: u64 = 10;
+    /// `MAX_CONNECTIONS` when unset: room for 10,000 idle keep-alive connections and a flood
+    /// of stalled ones besides.
+    pub const DEFAULT_MAX_CONNECTIONS: usize = 16_384;
+    /// The most a connection buffers of a request's head (request line and headers): the
+    /// largest legitimate one, a GET carrying a menu of nine sealed tokens in its query, is
+    /// about 10 KB. A larger head is answered 431 and the connection closed.
+    pub const MAX_HEAD_BYTES: usize = 32 * 1024;
+}
+
+impl Default for ServeLimits {
+    fn default() -> Self {
+        Self {
+            header_timeout: Duration::from_secs(Self::DEFAULT_HEADER_TIMEOUT_SECS),
+            drain_timeout: Duration::from_secs(Self::DEFAULT_DRAIN_SECS),
+            max_connections: Self::DEFAULT_MAX_CONNECTIONS,
+        }
+    }
+}
+
+/// Records of each kind the in-memory attempt store keeps when `LIMITER_CAPACITY` is unset.
+pub const DEFAULT_LIMITER_CAPACITY: u64 = 100_000;
 
 /// One numeric variable: its name, its default, the values it may take, and their unit.
 struct Number {
@@ -77,7 +161,7 @@ const MAX_CONNECTIONS: Number = Number::new(
 );
 const LIMITER_CAPACITY: Number = Number::new(
     "LIMITER_CAPACITY",
-    memory::DEFAULT_CAPACITY as usize,
+    DEFAULT_LIMITER_CAPACITY as usize,
     100,
     10_000_000,
 );
@@ -175,13 +259,10 @@ impl Config {
             "an http:// or https:// address such as https://my-2fa.onrender.com",
             |v| parse_public_url(v).map(Some).ok_or(""),
         )?;
-        // Tokens and keys: an empty list is "unset", and their parsers say what is wrong.
-        let access_tokens = env.parsed("ACCESS_TOKEN", "", AccessTokens::parse)?;
-        let seal_keys = env.parsed("SEAL_KEYS", "", SealKeys::parse)?;
-        // Checked now, so that a typo stops the server at start; connected on first use.
-        let redis_url = env.parsed("REDIS_URL", "", |v| {
-            Store::redis_check(v).map(|()| Some(v.trim().to_owned()))
-        })?;
+        // Tokens, keys and the Redis address: parsed when the layers are wired (`crate::cli`).
+        let hidden = |name| env.get(name).map(Hidden);
+        let (access_tokens, seal_keys) = (hidden("ACCESS_TOKEN"), hidden("SEAL_KEYS"));
+        let redis_url = hidden("REDIS_URL");
         Ok(Self {
             host: host.unwrap_or(DEFAULT_HOST),
             port: port.unwrap_or(DEFAULT_PORT),
@@ -216,43 +297,6 @@ impl Config {
             redis_url,
             limiter_capacity: env.number(&LIMITER_CAPACITY)?,
         })
-    }
-
-    /// The one line logged at start: where, which version, whether tokens and seal keys are
-    /// set, where attempts are kept (never a token, a key or the Redis address).
-    pub fn log_start(&self, address: Option<SocketAddr>) {
-        let address = address.map_or_else(|| "?".into(), |a| a.to_string());
-        let access_token = self.access_tokens.is_some();
-        let seal_key = self.seal_keys.as_ref().map(|k| k.sealing_id().to_owned());
-        let attempts = if self.redis_url.is_some() {
-            "redis"
-        } else {
-            "memory"
-        };
-        tracing::info!(%address, version = env!("CARGO_PKG_VERSION"), access_token, seal_key, attempts, "yemot-2fa listening");
-    }
-
-    /// The state every handler shares, made from these settings. Within a Tokio runtime: the
-    /// Redis connection, when there is one, is prepared on it (and made on first use).
-    ///
-    /// # Errors
-    ///
-    /// [`ConfigError`] for a `REDIS_URL` the Redis client refuses.
-    pub fn into_state(self) -> Result<AppState, ConfigError> {
-        let store = match &self.redis_url {
-            Some(url) => Store::redis(url).map_err(|expected| ConfigError {
-                variable: "REDIS_URL",
-                expected: expected.into(),
-            })?,
-            None => Store::memory(self.limiter_capacity),
-        };
-        Ok(AppState::default()
-            .with_tokens(self.access_tokens)
-            .with_seal_keys(self.seal_keys)
-            .with_public_url(self.public_url)
-            .with_limits(self.limits)
-            .with_store(store)
-            .with_metrics_route(self.metrics && self.metrics_addr.is_none()))
     }
 }
 
@@ -306,17 +350,17 @@ mod tests {
     }
 
     #[test]
-    fn access_tokens_are_read_and_a_weak_one_fails_without_being_shown() {
-        let config = from(&[("ACCESS_TOKEN", "0123456789abcdef,fedcba9876543210")]).unwrap();
-        assert!(
-            config
-                .access_tokens
-                .unwrap()
-                .allows(Some("fedcba9876543210"))
-        );
-        let err = from(&[("ACCESS_TOKEN", "tiny-token")]).unwrap_err();
-        assert_eq!(err.variable, "ACCESS_TOKEN");
-        assert!(!err.to_string().contains("tiny-token"));
+    fn tokens_keys_and_the_redis_address_are_kept_and_never_shown() {
+        let config = from(&[
+            ("ACCESS_TOKEN", "0123456789abcdef"),
+            ("SEAL_KEYS", "k1:c2VjcmV0"),
+            ("REDIS_URL", "redis://:password@host"),
+        ])
+        .unwrap();
+        let shown = format!("{config:?}");
+        for secret in ["0123456789abcdef", "c2VjcmV0", "password"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
     }
 
     #[test]
@@ -340,14 +384,11 @@ mod tests {
             ("PUBLIC_URL", "https://my-2fa.onrender.com/"),
         ])
         .unwrap();
-        assert_eq!(config.seal_keys.unwrap().sealing_id(), "k1");
+        assert!(config.seal_keys.is_some());
         assert_eq!(
             config.public_url.as_deref(),
             Some("https://my-2fa.onrender.com")
         );
-        let err = from(&[("SEAL_KEYS", "k1:c2VjcmV0")]).unwrap_err();
-        assert_eq!(err.variable, "SEAL_KEYS");
-        assert!(!err.to_string().contains("c2VjcmV0"));
         for bad in ["my-2fa.onrender.com", "ftp://x", "https://x/?a=b"] {
             assert_eq!(
                 from(&[("PUBLIC_URL", bad)]).unwrap_err().variable,

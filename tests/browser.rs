@@ -6,7 +6,6 @@
 //! CI installs chromium and chromedriver (`.ci/run`) and this test fails there without them;
 //! elsewhere, without them, it says loudly that it skipped.
 
-use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -15,10 +14,9 @@ mod common;
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
+use yemot_2fa::AppState;
 use yemot_2fa::otp::Clock;
 use yemot_2fa::otp::SealKeys;
-use yemot_2fa::{AppState, ServeLimits, app, serve};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -187,27 +185,13 @@ fn free_port() -> u16 {
         .port()
 }
 
-async fn start_server(keys: Option<&str>) -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
+async fn start_server(keys: Option<&str>) -> common::TestServer {
     start_server_with(AppState::default(), keys).await
 }
 
-async fn start_server_with(
-    state: AppState,
-    keys: Option<&str>,
-) -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
+async fn start_server_with(state: AppState, keys: Option<&str>) -> common::TestServer {
     let state = state.with_seal_keys(keys.map(|k| SealKeys::parse(k).unwrap().unwrap()));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(serve(
-        listener,
-        app(state),
-        async {
-            let _ = stopped.await;
-        },
-        ServeLimits::default(),
-    ));
-    (addr, stop)
+    common::TestServer::start(state).await
 }
 
 /// POSTs `body` as JSON to the server at `base`, and reads the JSON answer.
@@ -260,7 +244,8 @@ async fn the_setup_page_works_in_a_real_browser() {
     if !browser_available() {
         return;
     }
-    let (addr, stop) = start_server(Some(KEY)).await;
+    let mut server = start_server(Some(KEY)).await;
+    let addr = server.addr;
     let base = format!("http://{addr}");
     Browser::run(|driver| async move {
     driver.goto(&format!("{base}/")).await;
@@ -409,7 +394,7 @@ async fn the_setup_page_works_in_a_real_browser() {
     let _ = std::fs::remove_file(qr_path);
     })
     .await;
-    let _ = stop.send(());
+    server.stop();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -417,7 +402,8 @@ async fn without_seal_keys_the_page_writes_the_key_and_the_options() {
     if !browser_available() {
         return;
     }
-    let (addr, stop) = start_server(None).await;
+    let mut server = start_server(None).await;
+    let addr = server.addr;
     let base = format!("http://{addr}");
     Browser::run(|driver| async move {
     driver.goto(&format!("{base}/")).await;
@@ -438,7 +424,7 @@ async fn without_seal_keys_the_page_writes_the_key_and_the_options() {
     );
     })
     .await;
-    let _ = stop.send(());
+    server.stop();
 }
 
 /// The `api_add` values of an ext.ini text, as `name=value`.
@@ -456,7 +442,8 @@ async fn pasted_text_never_writes_a_line_of_its_own_and_every_line_survives_raw_
         return;
     }
     const T: u64 = 1_800_000_000;
-    let (addr, stop) = start_server_with(AppState::with_clock(Clock::manual(T)), None).await;
+    let mut server = start_server_with(AppState::with_clock(Clock::manual(T)), None).await;
+    let addr = server.addr;
     let base = format!("http://{addr}");
     Browser::run(|driver| async move {
         driver.goto(&format!("{base}/")).await;
@@ -572,5 +559,5 @@ async fn pasted_text_never_writes_a_line_of_its_own_and_every_line_survives_raw_
         }
     })
     .await;
-    let _ = stop.send(());
+    server.stop();
 }

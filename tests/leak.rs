@@ -1,6 +1,8 @@
 //! No secret, code, PIN or caller number reaches a log line or a reply, on any path, with logging
 //! at its most verbose (`trace`, every crate). Its own binary: it installs the global logger.
 
+mod common;
+
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
@@ -287,17 +289,9 @@ async fn nothing_secret_is_logged_or_echoed_at_trace_level() {
     }
 
     // Over a real socket: hyper's own logging, a well-formed request and a malformed one.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(yemot_2fa::serve(
-        listener,
-        router,
-        async {
-            let _ = stopped.await;
-        },
-        yemot_2fa::ServeLimits::default(),
-    ));
+    let server = common::TestServer::start_router(router, yemot_2fa::ServeLimits::default()).await;
+    let addr = server.addr;
+
     let form = format!("secret={SENTINEL}&digits=8&ApiPhone={PHONE}");
     for raw in [
         format!(
@@ -324,8 +318,7 @@ async fn nothing_secret_is_logged_or_echoed_at_trace_level() {
         );
         assert!(!answer.contains(SENTINEL), "{answer}");
     }
-    stop.send(()).unwrap();
-    server.await.unwrap().unwrap();
+    server.shutdown().await;
 
     // A panic carrying the secret is answered as internal_error, and only its location is logged.
     let default_hook = std::panic::take_hook();

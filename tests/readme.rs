@@ -9,9 +9,8 @@ mod common;
 
 use std::collections::HashMap;
 
-use tokio::net::TcpListener;
+use yemot_2fa::AppState;
 use yemot_2fa::otp::Clock;
-use yemot_2fa::{AppState, ServeLimits, app, serve};
 
 /// The pinned time: every turn of every call computes at it, as oathtool did for the vectors.
 const T: u64 = common::VECTORS_AT;
@@ -96,15 +95,8 @@ fn plan(example: &Example) -> (Vec<String>, String) {
 
 /// A server on a real socket, its clock pinned at [`T`]; the address of `/api/2fa`.
 async fn start() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/api/2fa", listener.local_addr().unwrap());
-    tokio::spawn(serve(
-        listener,
-        app(AppState::with_clock(Clock::manual(T))),
-        std::future::pending(),
-        ServeLimits::default(),
-    ));
-    url
+    let server = common::TestServer::start(AppState::with_clock(Clock::manual(T))).await;
+    format!("http://{}/api/2fa", server.keep())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

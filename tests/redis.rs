@@ -7,15 +7,19 @@
 //! (`apt-get install redis-server`) and these tests fail there without it; elsewhere, without
 //! it, they say loudly that they skipped.
 
+mod common;
+
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
+use yemot_2fa::AppState;
+use yemot_2fa::call::Lang;
+use yemot_2fa::call::texts::{HE, spoken};
+use yemot_2fa::error::Error;
 use yemot_2fa::otp::{Clock, SealKeys};
 use yemot_2fa::store::{StartError, Store};
-use yemot_2fa::{AppState, ServeLimits, app, serve};
 
 const REDIS_SERVER: &str = "redis-server";
 const K1: &str = "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
@@ -28,9 +32,14 @@ const T: u64 = 1234567890;
 const OTHER_KEY: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZA";
 const THIRD_KEY: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
 /// What a locked caller hears.
-const LOCKED: &str = "הגישה נחסמה זמנית";
+const LOCKED: &str = HE.locked;
+/// What a caller hears of a code already used.
+const USED: &str = HE.verify_used;
 /// What a caller hears when the count cannot be taken.
-const TRY_LATER: &str = "נא לנסות שוב";
+fn try_later() -> &'static str {
+    spoken(Error::StoreUnavailable, Lang::He)
+}
+
 /// The figures of `store::Policy::DEFAULT`, as README states them.
 const PER_SOURCE: usize = 5;
 const PER_ACCOUNT: usize = 20;
@@ -130,18 +139,10 @@ fn free_port() -> u16 {
 
 /// One replica on a real socket, keeping its counts in `store`.
 async fn replica(store: Store) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
     let state = AppState::with_clock(Clock::manual(T))
         .with_seal_keys(SealKeys::parse(K1).unwrap())
         .with_store(store);
-    tokio::spawn(serve(
-        listener,
-        app(state),
-        std::future::pending(),
-        ServeLimits::default(),
-    ));
-    addr
+    common::TestServer::start(state).await.keep()
 }
 
 /// Two replicas sharing the Redis at `url`.
@@ -264,7 +265,7 @@ async fn two_replicas_share_one_count_and_fail_closed_without_redis() {
     assert!(first.ends_with("go_to_folder=/5"), "{first}");
     let again = phone(b, &verify_turn(GITHUB_KEY, "0501234567", GITHUB_CODE)).await;
     assert!(
-        again.contains("כבר שימש") && !again.contains("go_to_folder=/5"),
+        again.contains(USED) && !again.contains("go_to_folder=/5"),
         "{again}"
     );
 
@@ -283,7 +284,7 @@ async fn two_replicas_share_one_count_and_fail_closed_without_redis() {
         started.elapsed()
     );
     let call = phone(b, &pin_turn(&token, "0501234567", "4321")).await;
-    assert!(call.contains(TRY_LATER) && !call.contains("d-"), "{call}");
+    assert!(call.contains(try_later()) && !call.contains("d-"), "{call}");
     let open = phone(b, &format!("secret={RFC_SHA1}&digits=8")).await;
     assert!(open.contains("d-8900.d-5924"), "{open}");
 }
@@ -334,7 +335,7 @@ async fn every_pin_gets_one_answer(replicas: [SocketAddr; 2], token: &str, guess
     assert_eq!(spoken.len(), 1, "{spoken:?}");
     let spoken = spoken.first().unwrap();
     assert!(
-        spoken.contains(TRY_LATER) && !spoken.contains("d-"),
+        spoken.contains(try_later()) && !spoken.contains("d-"),
         "{spoken}"
     );
 }
@@ -503,7 +504,7 @@ async fn still_in_place(addr: SocketAddr, token: &str) {
     assert_eq!((status, body["error"].as_str()), (429, Some("locked")));
     let again = phone(addr, &verify_turn(GITHUB_KEY, "0501234567", GITHUB_CODE)).await;
     assert!(
-        again.contains("כבר שימש") && !again.contains("go_to_folder=/5"),
+        again.contains(USED) && !again.contains("go_to_folder=/5"),
         "{again}"
     );
 }
@@ -517,7 +518,7 @@ async fn flood_claims(addr: SocketAddr, count: usize) -> usize {
         let (_, code) = post_json(addr, "/api/2fa", json!({"secret": key})).await;
         let code = code["code"].as_str().unwrap();
         let reply = phone(addr, &verify_turn(&key, "0501234567", code)).await;
-        refused += usize::from(reply.contains(TRY_LATER));
+        refused += usize::from(reply.contains(try_later()));
     }
     refused
 }

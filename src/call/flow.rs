@@ -53,11 +53,7 @@ pub fn spoken_error<'o>(error: Error, lang: Lang) -> Outcome<'o> {
 /// What reads a code: intro, the code, "I repeat", the code again.
 pub fn code_speech<'a>(code: &Code, intro: &'a str, texts: &'a Texts) -> Speech<'a> {
     let mut speech = Speech::new();
-    speech
-        .text(intro)
-        .code(code)
-        .text(texts.again)
-        .code(code);
+    speech.text(intro).code(code).text(texts.again).code(code);
     speech
 }
 
@@ -90,7 +86,15 @@ pub async fn turn<'t>(request: &'t Turn<'_>, cx: &Context<'_>) -> Result<Outcome
     };
     if !own.is_open() {
         let latest = request.answers.pin;
-        let gate = guard::admit(own, entry.identity(), request.caller, latest, texts, cx, now);
+        let gate = guard::admit(
+            own,
+            entry.identity(),
+            request.caller,
+            latest,
+            texts,
+            cx,
+            now,
+        );
         if let Gate::Answer(outcome) = gate.await? {
             return Ok(outcome);
         }

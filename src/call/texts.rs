@@ -364,7 +364,6 @@ impl Texts {
 mod tests {
     use super::*;
 
-
     #[test]
     fn english_texts_start_in_english_and_hebrew_ones_in_hebrew() {
         let hebrew = |s: &str| {

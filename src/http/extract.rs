@@ -12,7 +12,6 @@
 //! input; here nothing of the request reaches an error.
 
 use std::marker::PhantomData;
-use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
@@ -26,41 +25,7 @@ use crate::call::Lang;
 use crate::error::Error;
 use crate::yemot::{self, Fields, Reply};
 
-/// Bounds on one request; every one has an environment override (README, Configuration).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    /// The largest body read, in bytes. A Yemot request with every call parameter and a long
-    /// history is well under 2 KiB; a JSON client sends less.
-    pub max_body: usize,
-    /// The most parameters, query and body together.
-    pub max_params: usize,
-    /// How long the body may take to arrive.
-    pub body_timeout: Duration,
-    /// The most requests in flight at once; past it, new ones are shed with `overloaded`.
-    pub max_concurrent: usize,
-}
-
-impl Limits {
-    /// `MAX_BODY_BYTES` when unset.
-    pub const DEFAULT_MAX_BODY: usize = 16 * 1024;
-    /// `MAX_PARAMS` when unset: a Yemot request with a long history has a few dozen.
-    pub const DEFAULT_MAX_PARAMS: usize = 256;
-    /// `REQUEST_TIMEOUT_SECS` when unset: how long a request body may take to arrive.
-    pub const DEFAULT_BODY_TIMEOUT_SECS: u64 = 10;
-    /// `MAX_CONCURRENT` when unset: requests in flight at once before new ones are shed.
-    pub const DEFAULT_MAX_CONCURRENT: usize = 1024;
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            max_body: Self::DEFAULT_MAX_BODY,
-            max_params: Self::DEFAULT_MAX_PARAMS,
-            body_timeout: Duration::from_secs(Self::DEFAULT_BODY_TIMEOUT_SECS),
-            max_concurrent: Self::DEFAULT_MAX_CONCURRENT,
-        }
-    }
-}
+pub use crate::config::Limits;
 
 /// Which language the answer must be in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -74,8 +74,14 @@ pub fn seal(fields: &Fields) -> Result<SealRequest<'_>, Error> {
 /// [`Error::Bytes`], a bad `digits`, `algorithm` (Steam codes are not made here) or
 /// `period`, or [`Error::Label`].
 pub fn enrollment(fields: &Fields) -> Result<enroll::Request, Error> {
-    let [bytes, digits, algorithm, period, issuer, account] =
-        fields.last_of(["bytes", "digits", "algorithm", "period", "issuer", "account"]);
+    let [bytes, digits, algorithm, period, issuer, account] = fields.last_of([
+        "bytes",
+        "digits",
+        "algorithm",
+        "period",
+        "issuer",
+        "account",
+    ]);
     let mut wanted = enroll::Request::default();
     if let Some(bytes) = bytes {
         wanted.bytes =

@@ -101,7 +101,9 @@ impl IntoResponse for Failure {
             );
         }
         let mut response = match self.format {
-            Format::Phone => yemot::render(&call::spoken_error(self.error, self.lang)).into_response(),
+            Format::Phone => {
+                yemot::render(&call::spoken_error(self.error, self.lang)).into_response()
+            }
             Format::Json => {
                 let body = ErrorBody {
                     error: self.error.code(),

@@ -15,43 +15,7 @@ use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
 
 use super::conn::{Activity, Connection};
 
-/// How the server treats connections; every bound has an environment override (README,
-/// Configuration).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ServeLimits {
-    /// How long a connection may go without an answer: from its start, or from its last
-    /// answer. A slowloris client trickling a header is closed after this, and so is an idle
-    /// keep-alive connection.
-    pub header_timeout: Duration,
-    /// How long requests in flight may take to finish after a shutdown signal.
-    pub drain_timeout: Duration,
-    /// The most connections open at once; past it, new ones get a bare 503 and are closed.
-    pub max_connections: usize,
-}
-
-impl ServeLimits {
-    /// `HEADER_TIMEOUT_SECS` when unset.
-    pub const DEFAULT_HEADER_TIMEOUT_SECS: u64 = 30;
-    /// `DRAIN_SECS` when unset.
-    pub const DEFAULT_DRAIN_SECS: u64 = 10;
-    /// `MAX_CONNECTIONS` when unset: room for 10,000 idle keep-alive connections and a flood
-    /// of stalled ones besides.
-    pub const DEFAULT_MAX_CONNECTIONS: usize = 16_384;
-    /// The most a connection buffers of a request's head (request line and headers): the
-    /// largest legitimate one, a GET carrying a menu of nine sealed tokens in its query, is
-    /// about 10 KB. A larger head is answered 431 and the connection closed.
-    pub const MAX_HEAD_BYTES: usize = 32 * 1024;
-}
-
-impl Default for ServeLimits {
-    fn default() -> Self {
-        Self {
-            header_timeout: Duration::from_secs(Self::DEFAULT_HEADER_TIMEOUT_SECS),
-            drain_timeout: Duration::from_secs(Self::DEFAULT_DRAIN_SECS),
-            max_connections: Self::DEFAULT_MAX_CONNECTIONS,
-        }
-    }
-}
+pub use crate::config::ServeLimits;
 
 /// What a connection refused at `MAX_CONNECTIONS` is sent before it is closed.
 const REFUSED: &[u8] =

@@ -110,10 +110,7 @@ impl<'a> OptionTexts<'a> {
     pub fn parse(self) -> Result<Options<'a>, AccountError> {
         Ok(Options {
             digits: self.digits.map(Params::parse_digits).transpose()?,
-            algorithm: self
-                .algorithm
-                .map(str::parse::<Algorithm>)
-                .transpose()?,
+            algorithm: self.algorithm.map(str::parse::<Algorithm>).transpose()?,
             period: self.period.map(Params::parse_period).transpose()?,
             steam: self.kind.map(parse_kind).transpose()?,
             name: self.name,
@@ -138,7 +135,11 @@ impl Account {
     /// # Errors
     ///
     /// Whatever is wrong with the key or the URI.
-    pub fn parse(text: &str, own: &Options<'_>, defaults: &Options<'_>) -> Result<Self, AccountError> {
+    pub fn parse(
+        text: &str,
+        own: &Options<'_>,
+        defaults: &Options<'_>,
+    ) -> Result<Self, AccountError> {
         let mut params = Params::default();
         defaults.apply(&mut params);
         let mut steam = defaults.steam.unwrap_or(false);

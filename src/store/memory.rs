@@ -19,7 +19,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use super::{Attempt, Failures, Guess, Identity, Policy, SourceId, Unavailable};
 
 /// Records of each kind kept when `LIMITER_CAPACITY` is unset.
-pub const DEFAULT_CAPACITY: u64 = 100_000;
+pub const DEFAULT_CAPACITY: u64 = crate::config::DEFAULT_LIMITER_CAPACITY;
 
 /// Guesses and used steps, in this process.
 pub struct Memory {

@@ -6,9 +6,7 @@
 
 use crate::call::flow::MAX_REPEATS;
 use crate::call::guard::MAX_PIN_ATTEMPTS;
-use crate::call::request::{
-    AccountRequest, Accounts, Answer, Answers, Caller, Source, Turn,
-};
+use crate::call::request::{AccountRequest, Accounts, Answer, Answers, Caller, Source, Turn};
 use crate::call::settings::{DEFAULT_WARN_BELOW, MAX_WARN_BELOW, Mode, Settings};
 use crate::call::verify::MAX_TRIES;
 use crate::call::{Lang, Question};
@@ -213,7 +211,9 @@ fn accounts(fields: &Fields) -> Result<Accounts<'_>, Error> {
             defaults: Options::default(),
         });
     }
-    let any_plain = list.iter().any(|a| matches!(a.source, Source::Plain { .. }));
+    let any_plain = list
+        .iter()
+        .any(|a| matches!(a.source, Source::Plain { .. }));
     // Defaults are read only when a plain account takes them: nothing changes a token.
     let defaults = if any_plain {
         option_texts(|name| fields.get_non_empty(name)).parse()?
@@ -353,12 +353,18 @@ mod tests {
     #[test]
     fn answers_come_back_under_the_names_questions_are_asked_with() {
         let mut buf = [0u8; 8];
-        assert_eq!(question_name(&Question::Pin { attempt: 2 }, &mut buf), "pin2");
+        assert_eq!(
+            question_name(&Question::Pin { attempt: 2 }, &mut buf),
+            "pin2"
+        );
         let menu = Question::Menu {
             keys: [1, 2].into_iter().collect(),
         };
         assert_eq!(question_name(&menu, &mut buf), "acct");
-        assert_eq!(question_name(&Question::Repeat { round: 5 }, &mut buf), "rep5");
+        assert_eq!(
+            question_name(&Question::Repeat { round: 5 }, &mut buf),
+            "rep5"
+        );
         let code = Question::Code {
             attempt: 3,
             digits: 6,

@@ -11,6 +11,8 @@ mod phone;
 mod props;
 mod protection;
 mod sealed;
+#[path = "../common/server.rs"]
+mod server;
 mod socket;
 mod vectors;
 mod verify_mode;

@@ -6,6 +6,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, header};
 use serde_json::json;
+use yemot_2fa::call::texts::HE;
 use yemot_2fa::otp::SealKeys;
 use yemot_2fa::{AppState, app, otp::Clock};
 
@@ -42,8 +43,8 @@ fn json_to(path: &str, body: serde_json::Value) -> Request<Body> {
         .unwrap()
 }
 
-/// The spoken text of a reply that ends the call because the account is locked.
-const LOCKED: &str = "הגישה נחסמה זמנית";
+/// The spoken text of a reply that ends the call because the caller or account is locked.
+const LOCKED: &str = HE.locked;
 
 /// A phone turn from `phone` that types `pin` for `sealed`, as a fresh call.
 fn pin_call(sealed: &str, phone: &str, pin: &str) -> Request<Body> {
@@ -396,7 +397,7 @@ async fn silence_at_the_pin_is_never_counted() {
         let silent = format!("{CALL_PARAMS}&sealed={sealed}&pin1=None&pin2=&pin3=None");
         let bye = send(&router, yemot_post(&silent)).await.yemot();
         assert!(bye.hangs_up() && bye.codes().is_empty());
-        assert_eq!(bye.text(), "להתראות", "never called a wrong PIN");
+        assert_eq!(bye.text(), HE.goodbye, "never called a wrong PIN");
     }
     let mut heard = Vec::new();
     for guess in ["0000", "1111", "2222", "3333", "5555"] {

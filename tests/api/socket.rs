@@ -1,61 +1,19 @@
 //! A few tests against a real socket: bind port 0 before spawning (no sleep needed), talk HTTP,
 //! then shut down through the same future `main` uses.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
-use yemot_2fa::{AppState, app, otp::Clock, serve};
+use yemot_2fa::{AppState, app, otp::Clock};
 
 use crate::helpers::*;
-
-struct TestServer {
-    base: String,
-    addr: SocketAddr,
-    stop: oneshot::Sender<()>,
-    task: JoinHandle<std::io::Result<()>>,
-}
+use crate::server::TestServer;
 
 async fn start(at: u64) -> TestServer {
-    start_with(at, yemot_2fa::ServeLimits::default()).await
+    TestServer::start(AppState::with_clock(Clock::manual(at))).await
 }
 
 async fn start_with(at: u64, limits: yemot_2fa::ServeLimits) -> TestServer {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let router = app(AppState::with_clock(Clock::manual(at)));
-    let task = tokio::spawn(serve(
-        listener,
-        router,
-        async {
-            let _ = stopped.await;
-        },
-        limits,
-    ));
-    TestServer {
-        base: format!("http://{addr}"),
-        addr,
-        stop,
-        task,
-    }
-}
-
-impl TestServer {
-    /// Stops the server and proves it finished cleanly and in time.
-    async fn shutdown(self) {
-        self.stop.send(()).unwrap();
-        let result = tokio::time::timeout(Duration::from_secs(5), self.task)
-            .await
-            .expect("the server stops within 5 s");
-        result.unwrap().unwrap();
-        assert!(
-            tokio::net::TcpStream::connect(self.addr).await.is_err(),
-            "nothing listens after shutdown"
-        );
-    }
+    TestServer::start_router(app(AppState::with_clock(Clock::manual(at))), limits).await
 }
 
 #[tokio::test]
@@ -270,7 +228,7 @@ async fn a_hundred_kilobyte_query_is_refused_without_harm() {
 #[tokio::test]
 async fn shutdown_lets_a_request_in_flight_finish() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let server = start(59).await;
+    let mut server = start(59).await;
     let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
     let body = format!("secret={RFC_SHA1}");
     let head = format!(
@@ -280,7 +238,7 @@ async fn shutdown_lets_a_request_in_flight_finish() {
     stream.write_all(head.as_bytes()).await.unwrap();
     stream.write_all(&body.as_bytes()[..5]).await.unwrap();
     tokio::time::sleep(Duration::from_millis(50)).await;
-    server.stop.send(()).unwrap();
+    server.stop();
     tokio::time::sleep(Duration::from_millis(50)).await;
     stream.write_all(&body.as_bytes()[5..]).await.unwrap();
     let mut answer = Vec::new();
@@ -289,9 +247,5 @@ async fn shutdown_lets_a_request_in_flight_finish() {
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     let reply = answer.split("\r\n\r\n").nth(1).unwrap();
     assert_eq!(Yemot::parse(reply).unwrap().codes()[0], "287082");
-    tokio::time::timeout(Duration::from_secs(5), server.task)
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
+    server.finished().await;
 }

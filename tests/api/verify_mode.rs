@@ -2,6 +2,7 @@
 //! Turn by turn, with the clock pinned; the codes typed are RFC 6238's own vectors.
 
 use axum::Router;
+use yemot_2fa::call::texts::HE;
 use yemot_2fa::otp::{Clock, SealKeys};
 use yemot_2fa::{AppState, app};
 
@@ -81,7 +82,11 @@ async fn a_code_that_opened_once_does_not_open_again() {
     let ask = again.turn().await;
     let refused = again.press(&ask, NOW).await;
     assert!(!opened(&refused));
-    assert!(refused.text().contains("כבר שימש"), "{}", refused.text());
+    assert!(
+        refused.text().contains(HE.verify_used),
+        "{}",
+        refused.text()
+    );
     assert_eq!(refused.read().unwrap()[0], "code2");
 }
 
@@ -212,14 +217,14 @@ async fn many_short_calls_cannot_guess_a_code() {
         let mut call = Call::new(&router, &format!("secret={RFC_SHA1}"));
         let ask = call.turn().await;
         if ask.read().is_none() {
-            assert!(ask.text().contains("נחסמה"), "{}", ask.text());
+            assert!(ask.text().contains(HE.locked), "{}", ask.text());
             outcomes.push("locked before asking");
             continue;
         }
         let reply = call.press(&ask, guess).await;
         outcomes.push(if opened(&reply) {
             "open"
-        } else if reply.text().contains("נחסמה") {
+        } else if reply.text().contains(HE.locked) {
             "locked"
         } else {
             "wrong"
@@ -251,7 +256,7 @@ async fn a_used_code_and_silence_are_not_guesses() {
         for _ in 0..3 {
             reply = call.press(&reply, NOW).await;
             assert!(!opened(&reply));
-            assert!(reply.text().contains("כבר שימש"), "{}", reply.text());
+            assert!(reply.text().contains(HE.verify_used), "{}", reply.text());
             assert!(!reply.text().contains("שגוי"), "never called wrong");
         }
         assert!(reply.hangs_up() && reply.read().is_none());
@@ -273,7 +278,7 @@ async fn a_used_code_and_silence_are_not_guesses() {
         let mut call = Call::new(&router, &format!("secret={RFC_SHA1}"));
         let ask = call.turn().await;
         let reply = call.press(&ask, guess).await;
-        outcomes.push(if reply.text().contains("נחסמה") {
+        outcomes.push(if reply.text().contains(HE.locked) {
             "locked"
         } else {
             "wrong"

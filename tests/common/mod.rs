@@ -5,10 +5,12 @@
 
 #![allow(dead_code)]
 
+pub mod server;
 pub mod yemot_call;
 
 use std::process::Command;
 
+pub use server::TestServer;
 pub use yemot_call::{Call, Played};
 
 /// Codes oathtool gives at [`VECTORS_AT`]: `(key, digits, algorithm, period, code)`, each made
