@@ -57,23 +57,7 @@ pub async fn turn<'s>(
         return Ok(Outcome::end_with(texts.goodbye));
     }
     let counted = guard::count(id, Target::Code, client, cx, now).await?;
-    let verdict = verify::normalize_code(typed.typed.trim(), &params).map_or(
-        Verdict {
-            valid: false,
-            step: None,
-            drift: None,
-        },
-        |code| {
-            verify::verify(
-                &entry.account.secret,
-                &params,
-                &code,
-                now,
-                settings.window,
-                None,
-            )
-        },
-    );
+    let verdict = judge(entry, typed.typed, settings.window, now);
     if let (true, Some(step)) = (verdict.valid, verdict.step) {
         // Used until it can no longer be accepted: `window` steps past its own, and one more.
         let ttl = (2 * settings.window + 2) * params.period;
@@ -87,17 +71,7 @@ pub async fn turn<'s>(
             speech.text(settings.success.as_deref().unwrap_or(texts.verified));
             return Ok(Outcome::Say(speech, settings.next()));
         }
-        if try_number >= MAX_TRIES {
-            let mut speech = Speech::new();
-            speech.text(texts.verify_used).text(texts.goodbye);
-            return Ok(Outcome::end(speech));
-        }
-        return Ok(ask(
-            try_number + 1,
-            Some(texts.verify_used),
-            settings,
-            params.digits,
-        ));
+        return Ok(used(try_number, settings, params.digits));
     }
     if let Some(retry_after) = counted.wrong(cx) {
         return Err(Error::Locked { retry_after });
@@ -111,6 +85,31 @@ pub async fn turn<'s>(
         settings,
         params.digits,
     ))
+}
+
+/// Whether `typed` is a code of `entry` within `window` steps of `now`; text that cannot be a
+/// code is simply not one.
+fn judge(entry: &Entry, typed: &str, window: u64, now: u64) -> Verdict {
+    let params = &entry.account.params;
+    match verify::normalize_code(typed.trim(), params) {
+        Ok(code) => verify::verify(&entry.account.secret, params, &code, now, window, None),
+        Err(_) => Verdict {
+            valid: false,
+            step: None,
+            drift: None,
+        },
+    }
+}
+
+/// A valid code that already opened the door: told so, and asked again while tries are left.
+fn used(try_number: u32, settings: &Settings, digits: u8) -> Outcome<'_> {
+    let texts = settings.lang.texts();
+    if try_number >= MAX_TRIES {
+        let mut speech = Speech::new();
+        speech.text(texts.verify_used).text(texts.goodbye);
+        return Outcome::end(speech);
+    }
+    ask(try_number + 1, Some(texts.verify_used), settings, digits)
 }
 
 /// Asks for try `attempt`, after `before` (why the last one failed), for a code of `digits`.
