@@ -9,7 +9,7 @@ use axum::http::{Request, header};
 use criterion::{Criterion, criterion_group, criterion_main};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
-use yemot_2fa::call::{self, Outcome, Question, texts::HE};
+use yemot_2fa::call::{self, Lang, Outcome, Question, texts::HE};
 use yemot_2fa::otp::code::{self as totp, Params};
 use yemot_2fa::otp::{Clock, Secret};
 use yemot_2fa::yemot::{self, Fields};
@@ -51,7 +51,10 @@ fn reply_rendering(c: &mut Criterion) {
         b.iter(|| {
             let mut speech = call::code_speech(black_box(&code), HE.intro, &HE);
             speech.text(HE.repeat_prompt);
-            yemot::render(&Outcome::Ask(speech, Question::Repeat { round: 1 }))
+            yemot::render(
+                &Outcome::Ask(speech, Question::Repeat { round: 1 }),
+                Lang::He,
+            )
         })
     });
     let state = AppState::with_clock(Clock::manual(1_234_567_890));
@@ -63,7 +66,7 @@ fn reply_rendering(c: &mut Criterion) {
             let fields = Fields::from_form(black_box(b"secret=JBSWY3DPEHPK3PXP"));
             let turn = yemot::request::turn(&fields).unwrap();
             let outcome = call::turn(&turn, &state.context()).await.unwrap();
-            yemot::render(&outcome)
+            yemot::render(&outcome, Lang::He)
         })
     });
 }

@@ -256,7 +256,7 @@ impl Config {
         )?;
         let public_url = env.parsed(
             "PUBLIC_URL",
-            "an http:// or https:// address such as https://my-2fa.onrender.com",
+            "an origin (scheme, host, port; no path) such as https://my-2fa.onrender.com",
             |v| parse_public_url(v).map(Some).ok_or(""),
         )?;
         // Tokens, keys and the Redis address: parsed when the layers are wired (`crate::cli`).
@@ -300,11 +300,15 @@ impl Config {
     }
 }
 
-/// An absolute http(s) URL with a host and no query, without its trailing slash.
+/// An origin: `http` or `https`, a host and maybe a port, nothing else (a path would be written
+/// before `/api/2fa` and break every `api_link`), without its trailing slash.
 fn parse_public_url(text: &str) -> Option<String> {
     let url = url::Url::parse(text.trim()).ok()?;
     let ok = matches!(url.scheme(), "http" | "https")
         && url.host_str().is_some()
+        && url.path() == "/"
+        && url.username().is_empty()
+        && url.password().is_none()
         && url.query().is_none()
         && url.fragment().is_none();
     ok.then(|| url.as_str().trim_end_matches('/').to_owned())
@@ -389,7 +393,14 @@ mod tests {
             config.public_url.as_deref(),
             Some("https://my-2fa.onrender.com")
         );
-        for bad in ["my-2fa.onrender.com", "ftp://x", "https://x/?a=b"] {
+        for bad in [
+            "my-2fa.onrender.com",
+            "ftp://x",
+            "https://x/?a=b",
+            "https://a.example/api/2fa",
+            "https://a.example/prefix/",
+            "https://user:pw@a.example",
+        ] {
             assert_eq!(
                 from(&[("PUBLIC_URL", bad)]).unwrap_err().variable,
                 "PUBLIC_URL",

@@ -149,39 +149,32 @@ fn reading(account: Account, settings: &Settings, round: u32, now: u64) -> Outco
     let intro = settings.intro.as_deref().unwrap_or(texts.intro);
     let generator = Generator::from_secret(account.secret, &account.params);
     let code = generator.code_at(now);
-    // Warn when the code is about to change.
-    let low = code.ttl < settings.warn_below;
-    let next = || generator.code_at(code.valid_until);
-
-    let mut prompt = texts.repeat_prompt;
-    let mut speech;
-    if low && round > 0 {
-        // The caller was warned and pressed 1: read the next code, which starts in `ttl`
-        // seconds, rather than one about to expire.
-        speech = Speech::new();
-        next_code(&mut speech, texts, code.ttl, &next());
+    // Fewer seconds are left than a caller needs to hear this code and type it: the next
+    // code, and when it starts, instead of one that will have expired.
+    let mut speech = if code.ttl < settings.warn_below {
+        let mut speech = Speech::new();
+        next_code(
+            &mut speech,
+            texts,
+            code.ttl,
+            &generator.code_at(code.valid_until),
+        );
+        speech
     } else {
-        speech = code_speech(&code, intro, texts);
-        if low {
-            seconds_left(&mut speech, texts, code.ttl);
-            prompt = texts.next_prompt;
-        } else if settings.always_seconds {
+        let mut speech = code_speech(&code, intro, texts);
+        if settings.always_seconds {
             seconds_left(&mut speech, texts, code.ttl);
         }
-    }
-
+        speech
+    };
     if !settings.repeat {
-        // One answer and done: the next code too, if this one is about to change.
-        if low {
-            next_code(&mut speech, texts, code.ttl, &next());
-        }
         return Outcome::Say(speech, settings.next());
     }
     if round >= MAX_REPEATS {
         speech.text(texts.goodbye);
         return Outcome::Say(speech, settings.next());
     }
-    speech.text(prompt);
+    speech.text(texts.repeat_prompt);
     Outcome::Ask(speech, Question::Repeat { round: round + 1 })
 }
 

@@ -55,8 +55,6 @@ pub struct Texts {
     pub seconds_left_before: &'static str,
     /// See [`seconds_left_before`](Self::seconds_left_before).
     pub seconds_left_after: &'static str,
-    /// After a low-seconds warning: press 1 for the next code.
-    pub next_prompt: &'static str,
     /// "The next code, valid in" … N … "seconds, is".
     pub next_code_before: &'static str,
     /// See [`next_code_before`](Self::next_code_before).
@@ -107,11 +105,10 @@ pub struct Texts {
 /// Hebrew.
 pub static HE: Texts = Texts {
     intro: "הקוד הוא",
-    again: "אני חוזר",
+    again: "שוב",
     repeat_prompt: "לשמיעה חוזרת הקישו 1",
     seconds_left_before: "לקוד הזה נותרו",
     seconds_left_after: "שניות",
-    next_prompt: "לקבלת הקוד הבא הקישו 1",
     next_code_before: "הקוד הבא, שיתחיל לפעול בעוד",
     next_code_after: "שניות, הוא",
     goodbye: "להתראות",
@@ -133,28 +130,27 @@ pub static HE: Texts = Texts {
     verified: "הקוד אומת בהצלחה",
     verify_failed: "הקוד שגוי, להתראות",
     split_link_before: "הקישור של חשבון",
-    split_link_after: "הגיע לשרת חתוך, על מנהל השלוחה לכתוב את המפתח שלו בשורה secret עם מספר החשבון, ואת ההגדרות בשורות digits, algorithm ו period עם אותו מספר",
+    split_link_after: "הגיע חתוך, יש לכתוב את המפתח ואת ההגדרות בשורות נפרדות",
 };
 
 /// English.
 pub static EN: Texts = Texts {
     intro: "The code is",
-    again: "I repeat",
+    again: "Again",
     repeat_prompt: "To hear it again, press 1",
     seconds_left_before: "This code has",
     seconds_left_after: "seconds left",
-    next_prompt: "For the next code, press 1",
     next_code_before: "The next code, valid in",
     next_code_after: "seconds, is",
     goodbye: "Goodbye",
-    pin_prompt: "Please enter your PIN, then press the pound key",
+    pin_prompt: "Please enter your PIN and press the pound key",
     pin_wrong: "Wrong PIN, please try again",
     pin_locked: "Wrong PIN, goodbye",
     menu_before: "For the code of",
     menu_press: "press",
     account: "account",
     choice_invalid: "Invalid choice, goodbye",
-    caller_refused: "Your phone number may not hear codes, goodbye",
+    caller_refused: "This phone number is not allowed to hear codes, goodbye",
     caller_unknown: "The caller number was not sent, the extension owner must enable sending it",
     code_valid: "The code is correct",
     code_invalid: "The code is wrong",
@@ -164,8 +160,8 @@ pub static EN: Texts = Texts {
     verify_used: "This code was already used, please wait for the next code and enter it",
     verified: "The code is verified",
     verify_failed: "Wrong code, goodbye",
-    split_link_before: "The link of account",
-    split_link_after: "arrived cut, the extension owner must write its key on a secret line with the account number, and its settings on digits, algorithm and period lines with the same number",
+    split_link_before: "Account",
+    split_link_after: "link arrived cut, put its key and settings on separate lines",
 };
 
 /// What the caller hears when a request fails. Errors in the extension's settings name what the
@@ -180,8 +176,8 @@ pub fn spoken(error: Error, lang: Lang) -> &'static str {
         ),
         Error::Account(e) => match e.key_or_option() {
             KeyOrOption::Key(SecretError::NotBase32 | SecretError::Empty) => (
-                "המפתח הסודי שהוגדר בשלוחה שגוי, יש להעתיק אותו שוב מהאתר, מותרות רק אותיות באנגלית וספרות מ 2 עד 7",
-                "The secret key of this extension is wrong, copy it again from the website, only letters and the digits 2 to 7 are allowed",
+                "המפתח הסודי שהוגדר בשלוחה שגוי, יש להעתיק אותו שוב מהאתר, מותרות רק אותיות באנגלית והספרות שתיים עד שבע",
+                "The secret key of this extension is wrong, copy it again from the website, only letters and the digits two to seven are allowed",
             ),
             KeyOrOption::Key(SecretError::TooShort) => (
                 "המפתח הסודי שהוגדר בשלוחה קצר מדי, יש להעתיק את המפתח המלא מהאתר",
@@ -204,7 +200,7 @@ pub fn spoken(error: Error, lang: Lang) -> &'static str {
                 "The number of digits set for this extension is wrong, set 6, 7 or 8",
             ),
             KeyOrOption::Option(ParamError::Period) => (
-                "זמן התחלפות הקוד שהוגדר בשלוחה שגוי, יש להגדיר מספר שניות בין 1 ל 300",
+                "זמן התחלפות הקוד שהוגדר בשלוחה שגוי, יש להגדיר מספר שניות בין אחת לשלוש מאות",
                 "The code period set for this extension is wrong, set a number of seconds from 1 to 300",
             ),
             KeyOrOption::Option(ParamError::Algorithm) => (
@@ -217,7 +213,7 @@ pub fn spoken(error: Error, lang: Lang) -> &'static str {
             ),
         },
         Error::Pin => (
-            "הקוד האישי שהוגדר בשלוחה שגוי, יש להגדיר בין 4 ל 12 ספרות",
+            "הקוד האישי שהוגדר בשלוחה שגוי, יש להגדיר בין ארבע לשתים עשרה ספרות",
             "The PIN set for this extension is wrong, set 4 to 12 digits",
         ),
         Error::Allow => (
@@ -226,24 +222,24 @@ pub fn spoken(error: Error, lang: Lang) -> &'static str {
         ),
         Error::SplitLink { .. } => (HE.split_link_after, EN.split_link_after),
         Error::Window => (
-            "טווח הקודים שהוגדר ב window שגוי, יש להגדיר 0, 1 או 2",
-            "The window set for this extension is wrong, set 0, 1 or 2",
+            "מספר הקודים הסמוכים שיתקבלו, כפי שהוגדר בשלוחה, שגוי, יש להגדיר 0, 1 או 2",
+            "The number of nearby codes accepted is wrong, set 0, 1 or 2",
         ),
         Error::Mode => (
-            "מצב השלוחה שהוגדר שגוי, יש להגדיר ל mode את הערך read או verify",
-            "The mode set for this extension is wrong, set mode to read or verify",
+            "מצב השלוחה שהוגדר שגוי, יש להגדיר read או verify",
+            "The way this extension works is set wrong, set read or verify",
         ),
         Error::ThenRequired => (
-            "במצב אימות יש להגדיר then, את השלוחה שאליה עוברים אחרי קוד נכון",
-            "In verify mode the owner must set then, the folder a correct code leads to",
+            "במצב אימות יש להגדיר את השלוחה שאליה עוברים אחרי קוד נכון",
+            "In verify mode the owner must set the folder a correct code leads to",
         ),
         Error::NotTypable => (
-            "קודים של סטים כוללים אותיות ואי אפשר להקיש אותם בטלפון",
+            "קודי Steam Guard כוללים אותיות ואי אפשר להקיש אותם בטלפון",
             "Steam Guard codes have letters and cannot be typed on a phone",
         ),
         Error::Repeat => (
-            "הגדרת החזרה שגויה, יש להגדיר ל repeat את הערך yes או no",
-            "The repeat setting is wrong, set repeat to yes or no",
+            "הגדרת השמיעה החוזרת שגויה, יש להגדיר yes או no",
+            "The setting for hearing the code again is wrong, set yes or no",
         ),
         Error::ThenLoop => (
             "השלוחה שאליה יש לעבור בסיום היא השלוחה הזאת עצמה, על מנהל השלוחה להגדיר hangup או שלוחה אחרת",
@@ -258,7 +254,7 @@ pub fn spoken(error: Error, lang: Lang) -> &'static str {
             "The language set for this extension is wrong, set he or en",
         ),
         Error::WarnBelow => (
-            "מספר השניות לאזהרה שהוגדר בשלוחה שגוי, יש להגדיר מספר בין 0 ל 60",
+            "מספר השניות לאזהרה שהוגדר בשלוחה שגוי, יש להגדיר מספר בין אפס לשישים",
             "The warning seconds set for this extension are wrong, set a number from 0 to 60",
         ),
         Error::InvalidCode => ("הקוד שהוקש אינו תקין", "The code you entered is not valid"),
@@ -325,7 +321,7 @@ pub fn spoken(error: Error, lang: Lang) -> &'static str {
 
 impl Texts {
     /// Every fixed text, for the checks that each is speakable.
-    pub fn all(&self) -> [&'static str; 28] {
+    pub fn all(&self) -> [&'static str; 27] {
         let t = self;
         [
             t.intro,
@@ -333,7 +329,6 @@ impl Texts {
             t.repeat_prompt,
             t.seconds_left_before,
             t.seconds_left_after,
-            t.next_prompt,
             t.next_code_before,
             t.next_code_after,
             t.goodbye,
@@ -378,6 +373,84 @@ mod tests {
         for &error in Error::ALL {
             assert!(hebrew(spoken(error, Lang::He)));
             assert!(spoken(error, Lang::En).starts_with(|c: char| c.is_ascii_alphabetic()));
+        }
+    }
+
+    /// Every sentence a caller can hear, in `lang`: the fixed texts and every error's, the
+    /// split-link one whole (its number counted as a word).
+    fn every_sentence(lang: Lang) -> Vec<String> {
+        let texts = lang.texts();
+        let mut all: Vec<String> = texts.all().iter().map(|t| (*t).to_owned()).collect();
+        all.extend(Error::ALL.iter().map(|&e| spoken(e, lang).to_owned()));
+        all.push(format!(
+            "{} 2 {}",
+            texts.split_link_before, texts.split_link_after
+        ));
+        all
+    }
+
+    fn words(text: &str) -> Vec<&str> {
+        text.split(|c: char| c.is_whitespace() || c == ',')
+            .filter(|w| !w.is_empty())
+            .collect()
+    }
+
+    #[test]
+    fn every_text_can_be_said_by_a_voice_in_both_languages() {
+        // Names of settings, which mean nothing to a caller and which a voice mangles.
+        const SETTINGS: [&str; 18] = [
+            "secret",
+            "sealed",
+            "digits",
+            "algorithm",
+            "period",
+            "kind",
+            "pin",
+            "allow",
+            "lang",
+            "text",
+            "then",
+            "mode",
+            "repeat",
+            "warn_below",
+            "seconds",
+            "success",
+            "window",
+            "acct",
+        ];
+        // In English, those of them that are not plain English words.
+        const NOT_ENGLISH: [&str; 5] = ["lang", "then", "warn_below", "window", "acct"];
+        for lang in [Lang::He, Lang::En] {
+            for sentence in every_sentence(lang) {
+                let words = words(&sentence);
+                assert!(words.len() <= 25, "{} words: {sentence}", words.len());
+                for word in &words {
+                    let lower = word.to_lowercase();
+                    let banned = match lang {
+                        Lang::He => word.is_ascii() && SETTINGS.contains(&lower.as_str()),
+                        Lang::En => NOT_ENGLISH.contains(&lower.as_str()) || word.contains('_'),
+                    };
+                    assert!(!banned, "a setting's name, {word}: {sentence}");
+                    // A one-letter prefix (and, from, to, in, as, the…) written alone before a
+                    // number or a Latin word is read by its letter's name.
+                    let lone_prefix = word.chars().count() == 1 && "ובכלמשה".contains(*word);
+                    assert!(!lone_prefix, "a lone prefix letter: {sentence}");
+                }
+            }
+        }
+        for lang in [Lang::He, Lang::En] {
+            let texts = lang.texts();
+            let split = format!("{} 2 {}", texts.split_link_before, texts.split_link_after);
+            assert!(words(&split).len() < 15, "{split}");
+        }
+    }
+
+    #[test]
+    fn speech_is_gender_neutral() {
+        for sentence in every_sentence(Lang::He) {
+            for masculine in ["אני חוזר", "אני חוזרת", "הקש ", "הקישי"] {
+                assert!(!sentence.contains(masculine), "{sentence}");
+            }
         }
     }
 

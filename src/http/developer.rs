@@ -27,7 +27,9 @@ pub async fn verify(
         .map_err(fail)?;
     Ok(match request.format {
         Format::Json => Json(verdict).into_response(),
-        Format::Phone => yemot::render(&call::verify::told(&verdict, request.lang)).into_response(),
+        Format::Phone => {
+            yemot::render(&call::verify::told(&verdict, request.lang), request.lang).into_response()
+        }
     })
 }
 

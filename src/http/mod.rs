@@ -211,6 +211,11 @@ pub const ROUTES: &[Route] = &[
         handler: || get(setup::index),
     },
     Route {
+        method: "POST",
+        path: "/",
+        handler: || post(setup::root_post),
+    },
+    Route {
         method: "GET",
         path: "/setup.json",
         handler: || get(setup::info),
@@ -286,7 +291,8 @@ fn make_span(req: &Request) -> Span {
 }
 
 /// This server's address as Yemot should call it: `PUBLIC_URL`, else the scheme and host the
-/// request came through (`X-Forwarded-Proto`/`-Host` from a proxy such as Render's, then `Host`).
+/// request came through (`X-Forwarded-Proto`/`-Host` from a proxy such as Render's, or RFC
+/// 7239's `Forwarded: proto=…;host=…`, then `Host`).
 pub fn public_base(state: &AppState, headers: &HeaderMap) -> String {
     if let Some(url) = &state.public_url {
         return url.to_string();
@@ -309,7 +315,16 @@ pub fn public_base(state: &AppState, headers: &HeaderMap) -> String {
         _ if forwarded_https => "https",
         _ => "http",
     };
+    let forwarded_host = first("forwarded").and_then(|f| {
+        f.split(';').find_map(|part| {
+            let (key, value) = part.split_once('=')?;
+            key.trim()
+                .eq_ignore_ascii_case("host")
+                .then(|| value.trim().trim_matches('"'))
+        })
+    });
     let host = first("x-forwarded-host")
+        .or(forwarded_host)
         .or_else(|| first("host"))
         .filter(|h| {
             h.bytes()
@@ -344,6 +359,21 @@ mod tests {
         ] {
             assert_eq!(base(https), "https://x.example", "{https:?}");
         }
+        assert_eq!(
+            base(&[
+                ("host", "internal:8080"),
+                (
+                    "forwarded",
+                    "for=1.2.3.4;proto=https;host=\"a.example\", for=5.6.7.8"
+                ),
+            ]),
+            "https://a.example",
+            "RFC 7239's host, quoted or not"
+        );
+        assert_eq!(
+            base(&[("host", "internal"), ("forwarded", "host=b.example")]),
+            "http://b.example"
+        );
         let pinned = AppState::default().with_public_url(Some("https://pinned.example".into()));
         assert_eq!(
             public_base(&pinned, &HeaderMap::new()),

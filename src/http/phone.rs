@@ -9,7 +9,7 @@ use super::AppState;
 use super::extract::{Api, Format, Phones};
 use super::params;
 use super::respond::Failure;
-use crate::call::{self, texts::HE};
+use crate::call::{self, Lang, texts::HE};
 use crate::otp::code::{Code, Params};
 use crate::yemot;
 
@@ -23,7 +23,7 @@ pub async fn two_fa(
     if request.format == Format::Phone {
         let turn = yemot::request::turn(&request.fields).map_err(fail)?;
         let outcome = call::turn(&turn, &cx).await.map_err(fail)?;
-        return Ok(yemot::render(&outcome).into_response());
+        return Ok(yemot::render(&outcome, turn.settings.lang).into_response());
     }
     let asked = params::code(&request.fields).map_err(fail)?;
     let (code, params) = call::read_code(&asked, &cx).await.map_err(fail)?;
@@ -58,9 +58,12 @@ impl<'a> CodeBody<'a> {
             step: code.step,
             ttl: code.ttl,
             valid_until: code.valid_until,
-            id_list_message: yemot::render::messages(&call::code_speech(code, HE.intro, &HE))
-                .as_str()
-                .to_owned(),
+            id_list_message: yemot::render::messages(
+                &call::code_speech(code, HE.intro, &HE),
+                Lang::He,
+            )
+            .as_str()
+            .to_owned(),
         }
     }
 }

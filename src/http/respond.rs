@@ -102,7 +102,7 @@ impl IntoResponse for Failure {
         }
         let mut response = match self.format {
             Format::Phone => {
-                yemot::render(&call::spoken_error(self.error, self.lang)).into_response()
+                yemot::render(&call::spoken_error(self.error, self.lang), self.lang).into_response()
             }
             Format::Json => {
                 let body = ErrorBody {

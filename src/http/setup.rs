@@ -4,11 +4,14 @@
 //! Content-Security-Policy makes sure of it.
 
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use super::AppState;
+use super::extract::Format;
+use super::respond::Failure;
+use crate::error::Error;
 
 const INDEX: &str = include_str!("../../assets/index.html");
 const APP_JS: &str = include_str!("../../assets/app.js");
@@ -42,9 +45,33 @@ fn page(content_type: &'static str, body: &'static str, cache: &'static str) -> 
     (StatusCode::OK, headers, body).into_response()
 }
 
-/// `GET /`: the page.
-pub async fn index() -> Response {
+/// `GET /`: the page; or, when Yemot asks (an owner pasted the page's own address as
+/// `api_link`), the spoken hint to fix the address, with 200: HTML would make Yemot play "no
+/// answer from the API server" (M1607).
+pub async fn index(uri: Uri, headers: HeaderMap) -> Response {
+    if from_yemot(&uri, &headers) {
+        return Failure::new(Error::NotFound, Format::Phone).into_response();
+    }
     page("text/html; charset=utf-8", INDEX, "no-store")
+}
+
+/// `POST /`: the same spoken hint, for Yemot with `api_url_post=yes` and the page's address.
+/// Nothing else posts to the page, so whoever does hears the same.
+pub async fn root_post() -> Response {
+    Failure::new(Error::NotFound, Format::Phone).into_response()
+}
+
+/// Whether Yemot sent this: its call parameters (`ApiCallId`, `ApiPhone`, …) in the query, or
+/// its User-Agent.
+fn from_yemot(uri: &Uri, headers: &HeaderMap) -> bool {
+    let api_fields = uri
+        .query()
+        .is_some_and(|q| q.split('&').any(|pair| pair.starts_with("Api")));
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ua| ua.starts_with("yemot"));
+    api_fields || user_agent
 }
 
 /// `GET /assets/app.js`.

@@ -71,6 +71,12 @@ pub async fn send(app: &Router, req: Request<Body>) -> Answer {
 }
 
 /// The parameters Yemot sends on every request (`yemot-protocol.md` §2.2).
+/// At t = 59 one second of the step is left, too few to hear a code and type it: a caller
+/// hears the next one (`oathtool --totp -N @60` on the RFC seed; 8 digits: `-d 8`).
+pub const HEARD_AT_59: &str = "359152";
+/// See [`HEARD_AT_59`].
+pub const HEARD_AT_59_8: &str = "37359152";
+
 pub const CALL_PARAMS: &str = "ApiCallId=0637ded3ada490d8854e3b03c674b4ff924a948c\
     &ApiYFCallId=5f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b&ApiDID=0771234567&ApiRealDID=0771234567\
     &ApiPhone=0501234567&ApiExtension=2&ApiTime=1683594518";

@@ -24,7 +24,7 @@ async fn json_body_gets_the_full_json_answer() {
     assert_eq!(json["valid_until"], 60);
     assert_eq!(
         json["id_list_message"],
-        "t-הקוד הוא.d-9428.d-7082.t-אני חוזר.d-9428.d-7082"
+        "t-הקוד הוא.d-9428.d-7082.t-שוב.d-9428.d-7082"
     );
     let keys: Vec<&String> = json.as_object().unwrap().keys().collect();
     assert_eq!(keys.len(), 8, "{keys:?}");

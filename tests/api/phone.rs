@@ -104,17 +104,23 @@ async fn repeats_are_capped_at_five() {
 }
 
 #[tokio::test]
-async fn few_seconds_left_warns_and_pressing_one_gives_the_next_code() {
-    // 5 s before 1234567890: the current code is about to change.
+async fn near_a_steps_end_the_caller_hears_the_next_code_and_when_it_starts() {
+    // 5 s before 1234567890: the current code would expire before it could be typed, so it is
+    // never said; the next one is, and when it starts.
     let mut call = Call::new(FRESH - 5, &[("secret", RFC_SHA1), ("digits", "8")]);
     let first = call.turn().await;
     assert_eq!(
         first.text(),
-        "הקוד הוא | אני חוזר | לקוד הזה נותרו | שניות | לקבלת הקוד הבא הקישו 1"
+        "הקוד הבא, שיתחיל לפעול בעוד | שניות, הוא | שוב | לשמיעה חוזרת הקישו 1"
+    );
+    assert_eq!(
+        first.codes(),
+        ["89005924", "89005924"],
+        "the RFC vector of the next step, and nothing else"
     );
     assert!(first.items().contains(&Item::Other("n-5".into())));
 
-    // Two seconds later the caller presses 1: the next code, not one with 3 s to live.
+    // Two seconds later the caller presses 1: the next code again, 3 s before it starts.
     call.clock.set(FRESH - 3);
     let next = call.press(&first, "1").await;
     assert_eq!(
@@ -137,19 +143,20 @@ async fn warning_threshold_and_always_seconds_are_settable() {
     let silent = Call::new(FRESH - 5, &[("secret", RFC_SHA1), ("warn_below", "0")])
         .turn()
         .await;
-    assert_eq!(silent.text(), "הקוד הוא | אני חוזר | לשמיעה חוזרת הקישו 1");
+    assert_eq!(silent.text(), "הקוד הוא | שוב | לשמיעה חוזרת הקישו 1");
 
     let early = Call::new(FRESH - 20, &[("secret", RFC_SHA1), ("warn_below", "25")])
         .turn()
         .await;
-    assert!(early.text().contains("לקוד הזה נותרו"), "{}", early.text());
+    assert!(early.text().starts_with("הקוד הבא"), "{}", early.text());
+    assert_eq!(early.codes(), ["005924", "005924"]);
 
     let always = Call::new(FRESH - 20, &[("secret", RFC_SHA1), ("seconds", "yes")])
         .turn()
         .await;
     assert_eq!(
         always.text(),
-        "הקוד הוא | אני חוזר | לקוד הזה נותרו | שניות | לשמיעה חוזרת הקישו 1"
+        "הקוד הוא | שוב | לקוד הזה נותרו | שניות | לשמיעה חוזרת הקישו 1"
     );
     assert!(always.items().contains(&Item::Other("n-20".into())));
 
@@ -427,10 +434,13 @@ async fn english_voice_custom_intro_and_end_folder() {
         &[("secret", RFC_SHA1), ("lang", "en"), ("then", "/1/2")],
     );
     let first = call.turn().await;
+    // One English text item, the code's digits in it: Yemot reads `d-` items with its Hebrew
+    // recordings, and a text that begins in English with an English voice.
     assert_eq!(
         first.text(),
-        "The code is | I repeat | To hear it again, press 1"
+        "The code is, 0 0 5, 9 2 4, Again, 0 0 5, 9 2 4, To hear it again, press 1"
     );
+    assert!(first.codes().is_empty(), "no Hebrew digit recordings");
     let end = call.press(&first, "9").await;
     assert_eq!(end.text(), "Goodbye");
     assert_eq!(end.command("go_to_folder"), Some("/1/2"));
@@ -458,7 +468,7 @@ async fn english_voice_custom_intro_and_end_folder() {
     .await;
     assert_eq!(
         english_pin.text(),
-        "Please enter your PIN, then press the pound key"
+        "Please enter your PIN and press the pound key"
     );
 
     let english_error = Call::new(FRESH, &[("secret", "JBSW1"), ("lang", "en")])
@@ -576,21 +586,21 @@ async fn repeat_no_answers_once_and_moves_on() {
     let once = call.turn().await;
     assert_eq!(once.codes(), ["89005924", "89005924"]);
     assert!(once.read().is_none() && once.hangs_up());
-    assert_eq!(once.text(), "הקוד הוא | אני חוזר");
+    assert_eq!(once.text(), "הקוד הוא | שוב");
 
-    // About to change: the next code too, since the caller cannot ask for it.
+    // About to change: the next code instead, since the caller cannot ask for it.
     let call = Call::new(
         FRESH - 3,
         &[("secret", RFC_SHA1), ("digits", "8"), ("repeat", "NO")],
     );
     let low = call.turn().await;
-    assert_eq!(low.codes()[2..], ["89005924", "89005924"], "{}", low.text());
+    assert_eq!(low.codes(), ["89005924", "89005924"], "{}", low.text());
     assert!(low.read().is_none() && low.hangs_up());
 
     let bad = Call::new(FRESH, &[("secret", RFC_SHA1), ("repeat", "sometimes")])
         .turn()
         .await;
-    assert!(bad.codes().is_empty() && bad.text().contains("repeat"));
+    assert!(bad.codes().is_empty() && bad.text().contains("yes או no"));
 }
 
 #[tokio::test]

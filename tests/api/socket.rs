@@ -39,7 +39,7 @@ async fn yemot_form_post_over_a_real_socket() {
     let body = response.text().await.unwrap();
     assert_eq!(
         Yemot::parse(&body).unwrap().codes(),
-        ["94287082", "94287082"]
+        [HEARD_AT_59_8, HEARD_AT_59_8]
     );
     server.shutdown().await;
 }
@@ -140,7 +140,7 @@ async fn keep_alive_connection_serves_many_requests_and_shutdown_closes_it() {
             .text()
             .await
             .unwrap();
-        assert_eq!(Yemot::parse(&body).unwrap().codes()[0], "287082");
+        assert_eq!(Yemot::parse(&body).unwrap().codes()[0], HEARD_AT_59);
     }
     // An idle keep-alive connection is open now; graceful shutdown must still finish.
     server.shutdown().await;
@@ -176,7 +176,7 @@ async fn a_slowloris_client_is_closed_by_the_header_timeout() {
                 .text()
                 .await
                 .unwrap();
-            assert_eq!(Yemot::parse(&body).unwrap().codes()[0], "287082");
+            assert_eq!(Yemot::parse(&body).unwrap().codes()[0], HEARD_AT_59);
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
         let mut probe = [0u8; 64];
@@ -246,6 +246,6 @@ async fn shutdown_lets_a_request_in_flight_finish() {
     let answer = String::from_utf8(answer).unwrap();
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     let reply = answer.split("\r\n\r\n").nth(1).unwrap();
-    assert_eq!(Yemot::parse(reply).unwrap().codes()[0], "287082");
+    assert_eq!(Yemot::parse(reply).unwrap().codes()[0], HEARD_AT_59);
     server.finished().await;
 }

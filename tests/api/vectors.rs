@@ -21,9 +21,11 @@ async fn json_code(time: u64, query: &str) -> String {
     answer.json()["code"].as_str().unwrap().to_owned()
 }
 
-/// The codes a phone caller hears for `query` at `time` (twice, the same).
+/// The codes a phone caller hears for `query` at `time` (twice, the same), asking for the code
+/// of that very second even when it is about to change (`warn_below=0`).
 async fn phone_code(time: u64, query: &str) -> String {
-    let reply = send(&app_at(time), yemot_get(query)).await.yemot();
+    let query = format!("{query}&warn_below=0");
+    let reply = send(&app_at(time), yemot_get(&query)).await.yemot();
     let codes = reply.codes();
     assert_eq!(codes.len(), 2, "the code is said twice: {codes:?}");
     assert_eq!(codes[0], codes[1]);

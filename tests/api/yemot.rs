@@ -5,7 +5,8 @@ use axum::http::{Request, header};
 
 use crate::helpers::*;
 
-/// At t = 59 the RFC SHA1 seed gives 94287082 (8 digits) and 287082 (6 digits).
+/// At t = 59 the RFC SHA1 seed gives 94287082 (8 digits) and 287082 (6 digits); with one second
+/// left, a caller hears the next code ([`HEARD_AT_59`]).
 const T: u64 = 59;
 /// At t = 1234567890, a fresh step (30 s left), it gives 89005924 and 005924.
 const FRESH: u64 = 1234567890;
@@ -15,11 +16,11 @@ async fn form_post_with_call_parameters_reads_the_code_twice_and_offers_a_repeat
     let body = format!("{CALL_PARAMS}&secret={RFC_SHA1}");
     let reply = send(&app_at(FRESH), yemot_post(&body)).await.yemot();
     assert_eq!(reply.codes(), ["005924", "005924"]);
-    assert_eq!(reply.text(), "הקוד הוא | אני חוזר | לשמיעה חוזרת הקישו 1");
+    assert_eq!(reply.text(), "הקוד הוא | שוב | לשמיעה חוזרת הקישו 1");
     assert_eq!(
         reply.command("read"),
         Some(
-            "t-הקוד הוא.d-005.d-924.t-אני חוזר.d-005.d-924.t-לשמיעה חוזרת הקישו 1=rep1,no,1,1,7,No,no,no,,,1,Ok,None,,no"
+            "t-הקוד הוא.d-005.d-924.t-שוב.d-005.d-924.t-לשמיעה חוזרת הקישו 1=rep1,no,1,1,7,No,no,no,,,1,Ok,None,,no"
         ),
         "digit groups of three, leading zeros kept; any key or none comes back as rep1"
     );
@@ -34,7 +35,7 @@ async fn get_with_query_string_works_the_same() {
         reply
             .command("read")
             .unwrap()
-            .starts_with("t-הקוד הוא.d-8900.d-5924.t-אני חוזר.d-8900.d-5924."),
+            .starts_with("t-הקוד הוא.d-8900.d-5924.t-שוב.d-8900.d-5924."),
         "eight digits are read as 4+4"
     );
 }
@@ -43,7 +44,7 @@ async fn get_with_query_string_works_the_same() {
 async fn repeated_keys_take_the_last_value() {
     let body = format!("secret=WRONG1&digits=9&{CALL_PARAMS}&secret={RFC_SHA1}&digits=8");
     let reply = send(&app_at(T), yemot_post(&body)).await.yemot();
-    assert_eq!(reply.codes()[0], "94287082");
+    assert_eq!(reply.codes()[0], HEARD_AT_59_8);
 }
 
 #[tokio::test]
@@ -55,7 +56,7 @@ async fn body_is_read_as_a_form_whatever_the_content_type_says() {
         }
         let req = req.body(Body::from(format!("secret={RFC_SHA1}"))).unwrap();
         let reply = send(&app_at(T), req).await.yemot();
-        assert_eq!(reply.codes()[0], "287082", "{content_type:?}");
+        assert_eq!(reply.codes()[0], HEARD_AT_59, "{content_type:?}");
     }
 }
 
@@ -65,7 +66,10 @@ async fn query_and_body_merge_and_the_body_wins() {
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .body(Body::from("digits=8"))
         .unwrap();
-    assert_eq!(send(&app_at(T), req).await.yemot().codes()[0], "94287082");
+    assert_eq!(
+        send(&app_at(T), req).await.yemot().codes()[0],
+        HEARD_AT_59_8
+    );
 }
 
 #[tokio::test]
@@ -74,7 +78,7 @@ async fn a_second_question_mark_from_yemot_is_a_separator() {
     let req = Request::get(format!("/api/2fa?secret={RFC_SHA1}?{CALL_PARAMS}"))
         .body(Body::empty())
         .unwrap();
-    assert_eq!(send(&app_at(T), req).await.yemot().codes()[0], "287082");
+    assert_eq!(send(&app_at(T), req).await.yemot().codes()[0], HEARD_AT_59);
 }
 
 #[tokio::test]
@@ -84,11 +88,11 @@ async fn a_uri_pasted_unencoded_into_ext_ini_still_works() {
         "{CALL_PARAMS}&secret=otpauth://totp/Site:me?secret={RFC_SHA1}&digits=8&issuer=Site"
     );
     let reply = send(&app_at(T), yemot_post(&body)).await.yemot();
-    assert_eq!(reply.codes()[0], "94287082");
+    assert_eq!(reply.codes()[0], HEARD_AT_59_8);
     let body =
         format!("secret=otpauth://totp/Site:me?issuer=Site&secret={RFC_SHA1}&algorithm=SHA1");
     let reply = send(&app_at(T), yemot_post(&body)).await.yemot();
-    assert_eq!(reply.codes()[0], "287082");
+    assert_eq!(reply.codes()[0], HEARD_AT_59);
 }
 
 #[tokio::test]
@@ -96,7 +100,7 @@ async fn secret_with_plus_for_spaces_decodes() {
     let body = "secret=GEZD+GNBV+GY3T+QOJQ+GEZD+GNBV+GY3T+QOJQ";
     assert_eq!(
         send(&app_at(T), yemot_post(body)).await.yemot().codes()[0],
-        "287082"
+        HEARD_AT_59
     );
 }
 
@@ -245,4 +249,29 @@ async fn too_large_a_body_is_spoken_for_a_phone_and_413_for_json() {
     let answer = send(&app_at(T), req).await;
     assert_eq!(answer.status, 413);
     assert_eq!(answer.json()["error"], "payload_too_large");
+}
+
+#[tokio::test]
+async fn the_pages_own_address_pasted_as_api_link_says_how_to_fix_it() {
+    let router = app_at(FRESH);
+    let hint = "כתובת השרת שהוגדרה בשלוחה שגויה";
+    let get = Request::get(format!("/?{CALL_PARAMS}&secret={RFC_SHA1}"))
+        .body(Body::empty())
+        .unwrap();
+    let post = Request::post("/")
+        .header(header::USER_AGENT, "yemot-core-api/1.0")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(format!("{CALL_PARAMS}&secret={RFC_SHA1}")))
+        .unwrap();
+    for request in [get, post] {
+        let answer = send(&router, request).await;
+        assert_eq!(answer.status, 200, "Yemot would play M1607 otherwise");
+        assert!(answer.content_type().starts_with("text/plain"));
+        let reply = answer.yemot();
+        assert!(reply.text().starts_with(hint), "{}", reply.text());
+        assert!(reply.codes().is_empty() && reply.hangs_up());
+    }
+    // A browser still gets the page.
+    let page = send(&router, Request::get("/").body(Body::empty()).unwrap()).await;
+    assert!(page.content_type().starts_with("text/html"));
 }

@@ -646,7 +646,11 @@ fn heard(commands: &[(String, String)]) -> (String, Vec<String>) {
                 digits.push(std::mem::take(&mut run));
             }
             match prefix {
-                "t" => words.push(data.to_owned()),
+                "t" => {
+                    // An English call's codes are read inside its text ("0 0 5, 9 2 4").
+                    digits.extend(digit_runs(data));
+                    words.push(data.to_owned());
+                }
                 "n" => words.push(format!("<number {data}>")),
                 "m" => words.push(format!("<system message M{data}>")),
                 "" => {}
@@ -658,6 +662,22 @@ fn heard(commands: &[(String, String)]) -> (String, Vec<String>) {
         }
     }
     (words.join(" | "), digits)
+}
+
+/// Runs of digits written apart by spaces and commas, of at least 4: codes said in words.
+fn digit_runs(text: &str) -> Vec<String> {
+    let mut runs = Vec::new();
+    let mut run = String::new();
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            run.push(c);
+        } else if !matches!(c, ' ' | ',') {
+            runs.push(std::mem::take(&mut run));
+        }
+    }
+    runs.push(run);
+    runs.retain(|r| r.len() >= 4);
+    runs
 }
 
 fn describe_exit(commands: &[(String, String)]) -> String {
