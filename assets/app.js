@@ -8,16 +8,21 @@ const TEXTS = {
     title: 'קוד אימות דו־שלבי בטלפון', switch: 'English',
     lead: 'שלושה צעדים: מדביקים את המפתח, בודקים שהקוד זהה לאפליקציה, ומעתיקים את השורות לקובץ ext.ini.',
     step1: 'המפתח', step2: 'בודקים את הקוד', step3: 'מעתיקים לקובץ ext.ini',
-    secretLabel: 'המפתח הסודי מהאתר, או הקישור otpauth:// מתוך קוד ה־QR',
+    secretLabel: 'המפתח הסודי מהאתר, או הקישור \u2066otpauth://\u2069 מתוך קוד ה־QR',
     qrLabel: 'או בחרו צילום מסך של קוד ה־QR (התמונה לא עולה לשרת)',
     name: 'שם החשבון (נאמר בתפריט)', digits: 'ספרות', algorithm: 'אלגוריתם', period: 'שניות לקוד',
     token: 'אסימון הגישה של השרת (ACCESS_TOKEN)',
     checkHelp: 'הקוד כאן צריך להיות זהה לקוד באפליקציית האימות.',
     pin: 'קוד אישי למתקשר (4–12 ספרות)', allow: 'מספרי טלפון מורשים (מופרדים בפסיקים)', voice: 'שפת ההקראה',
-    mode: 'מה השלוחה עושה', modeRead: 'מקריאה את הקוד', modeVerify: 'שומרת על שלוחה: המתקשר מקיש את הקוד',
-    then: 'השלוחה שאליה עוברים אחרי קוד נכון', badThen: 'יש לכתוב שלוחה, למשל /7 או 3',
-    addAccount: 'הוספת חשבון נוסף לתפריט', accounts: n => `בתפריט: ${n} חשבונות`,
+    mode: 'מה השלוחה עושה', modeRead: 'מקריאה את הקוד', modeVerify: 'מבקשת מהמתקשר להקיש קוד',
+    then: 'השלוחה שאליה עוברים אחרי קוד נכון', thenRead: 'השלוחה שאליה עוברים בסוף (לא חובה)',
+    badThen: 'יש לכתוב שלוחה, למשל /7, 3 או ..',
+    addAccount: 'הוספת חשבון נוסף לתפריט',
+    accounts: n => (n === 1 ? 'בתפריט: חשבון אחד' : `בתפריט: ${n} חשבונות`),
     warning: 'אזהרה: בלי קוד אישי ובלי רשימת מספרים, כל מי שמחייג לשלוחה ישמע את הקוד.',
+    plainHttp: 'הכתובת בשורת api_link אינה https או שהיא כתובת מקומית: ימות המשיח לא יגיע אליה, או שהמפתח יעבור בלי הצפנה. יש לפתוח את הדף בכתובת הציבורית של השרת (https).',
+    hotp: 'זה קישור HOTP, קוד לפי מונה: השירות קורא רק קודים מתחלפים לפי זמן (TOTP), כי מונה דורש לשמור מצב בשרת',
+    migration: 'זה קוד העברה של Google Authenticator (otpauth-migration): יש לייצא כל חשבון בנפרד, או להדביק את המפתח שהאתר הציג',
     copy: 'העתקה', copied: 'הועתק', sealedNote: 'המפתח חתום: בקובץ יש רק אסימון שרק השרת הזה יכול לפתוח.',
     secondsLeft: s => `עוד ${s} שניות`, waiting: 'מדביקים מפתח כדי לראות את הקוד',
     unsafeToken: 'לאסימון יש תווים שימות המשיח עלול לפצל; יש להחליף אותו באסימון של אותיות וספרות בלבד',
@@ -40,9 +45,14 @@ const TEXTS = {
     token: 'The server\'s access token (ACCESS_TOKEN)',
     checkHelp: 'The code here must match the code in your authenticator app.',
     pin: 'Caller PIN (4–12 digits)', allow: 'Allowed phone numbers (comma-separated)', voice: 'Voice language',
-    mode: 'What the extension does', modeRead: 'Reads the code aloud', modeVerify: 'Guards a folder: the caller types the code',
-    then: 'The folder a correct code leads to', badThen: 'Write a folder, such as /7 or 3',
-    addAccount: 'Add another account to the menu', accounts: n => `In the menu: ${n} accounts`,
+    mode: 'What the extension does', modeRead: 'Reads the code aloud', modeVerify: 'Asks the caller for a code',
+    then: 'The folder a correct code leads to', thenRead: 'The folder to go to at the end (optional)',
+    badThen: 'Write a folder, such as /7, 3 or ..',
+    addAccount: 'Add another account to the menu',
+    accounts: n => (n === 1 ? 'In the menu: 1 account' : `In the menu: ${n} accounts`),
+    plainHttp: 'The api_link address is not https, or is a local address: Yemot cannot reach it, or the key would travel unencrypted. Open this page at the server\'s public https address.',
+    hotp: 'This is an HOTP link, a counter-based code: only time-based codes (TOTP) are read, since a counter needs state kept on the server',
+    migration: 'This is a Google Authenticator transfer code (otpauth-migration): export each account on its own, or paste the key the website showed',
     warning: 'Warning: with no PIN and no allowed numbers, anyone who dials the extension hears the code.',
     copy: 'Copy', copied: 'Copied', sealedNote: 'The key is sealed: the file holds only a token that only this server can open.',
     secondsLeft: s => `${s} seconds left`, waiting: 'Paste a key to see its code',
@@ -79,6 +89,14 @@ function decode(text) {
   try { return decodeURIComponent(text); } catch { return ''; }
 }
 
+// Why a paste cannot be used, when something better than "not valid" can be said.
+function whyNot(text) {
+  const trimmed = text.trim().toLowerCase();
+  if (trimmed.startsWith('otpauth://hotp/')) return 'hotp';
+  if (trimmed.startsWith('otpauth-migration:')) return 'migration';
+  return null;
+}
+
 // A pasted key or otpauth:// link, as the lines it becomes: the key in upper case without
 // separators, and what a link says of digits, algorithm, period and issuer. null if unusable.
 function parseKey(text) {
@@ -108,7 +126,11 @@ function parseKey(text) {
   return { secret, ...found };
 }
 
-let lang = 'he';
+// The browser's own language, Hebrew or English, Hebrew when it is neither; the switch at the
+// top changes it.
+let lang = (navigator.languages || [navigator.language || ''])
+  .map(l => (/^(he|iw)/i.test(l) ? 'he' : /^en/i.test(l) ? 'en' : null))
+  .find(Boolean) || 'he';
 let server = { public_url: null, sealing: false, access_token: false };
 const saved = []; // accounts already added to the menu, in memory only
 let codeTimer = null;
@@ -190,7 +212,8 @@ async function refreshCode() {
     delete $('code').dataset.code;
     $('bar-fill').style.width = '0';
     const pasted = $('secret').value.trim();
-    status.textContent = pasted ? t('badKey') : t('waiting');
+    const why = whyNot(pasted);
+    status.textContent = pasted ? (why ? t(why) : t('badKey')) : t('waiting');
     if (pasted) status.classList.add('error');
     return;
   }
@@ -227,7 +250,8 @@ async function buildExtIni() {
   const pin = $('pin').value.trim();
   const allow = safeList($('allow').value);
   const pinOk = !pin || /^\d{4,12}$/.test(pin);
-  $('warning').hidden = Boolean(pin || allow);
+  // Only a code read aloud is heard by whoever dials; a guarded folder asks for one instead.
+  $('warning').hidden = Boolean(pin || allow) || $('mode').value === 'verify';
   $('sealed-note').hidden = !server.sealing;
   const e = t('explain');
   // The address this page was loaded from is the one Yemot must call, unless the server was
@@ -267,13 +291,13 @@ async function buildExtIni() {
     if (allow) line(lines, 'allow', allow, e.allow);
   }
   const verify = $('mode').value === 'verify';
-  $('then-box').hidden = !verify;
+  // Where the call goes at the end: required to guard a folder, optional after reading a code.
+  $('then-label').textContent = t(verify ? 'then' : 'thenRead');
   const then = $('then').value.trim();
-  const thenOk = /^(\/|\/?[A-Za-z0-9_]+(\/[A-Za-z0-9_]+)*)$/.test(then);
-  if (verify) {
-    line(lines, 'mode', 'verify', e.mode);
-    if (thenOk) line(lines, 'then', then, e.then);
-  }
+  // `/7`, `3`, `1/2`, `..`, `../2` as the server takes them; `.` would enter this extension again.
+  const thenOk = /^(\/|(\.\.\/)*\.\.|(\.\.\/)*\/?[A-Za-z0-9_]+(\/[A-Za-z0-9_]+)*)$/.test(then);
+  if (verify) line(lines, 'mode', 'verify', e.mode);
+  if (thenOk) line(lines, 'then', then, e.then);
   if ($('voice').value === 'en') line(lines, 'lang', 'en', e.lang);
   const token = $('token').value.trim();
   if (server.access_token) {
@@ -283,7 +307,9 @@ async function buildExtIni() {
   $('extini').textContent = accounts.length ? lines.map(l => l.text).join('\n') + '\n' : '';
   const explain = $('explain');
   explain.replaceChildren();
-  for (const [bad, key] of [[!pinOk, 'badPin'], [verify && !thenOk, 'badThen']]) {
+  const local = /^http:\/\//i.test(base) || /^https?:\/\/(localhost|127\.|\[::1\]|0\.0\.0\.0)/i.test(base);
+  const thenBad = (verify || then !== '') && !thenOk;
+  for (const [bad, key] of [[!pinOk, 'badPin'], [thenBad, 'badThen'], [local, 'plainHttp']]) {
     if (!bad) continue;
     const li = document.createElement('li');
     li.textContent = t(key);

@@ -57,9 +57,19 @@ impl Drop for Chromedriver {
 }
 
 impl Browser {
-    /// Starts chromedriver and a browser session, runs `test` with it, then always closes the
-    /// session and stops chromedriver before passing on `test`'s panic, if any.
+    /// Starts chromedriver and a browser set to Hebrew, as most owners' are, runs `test` with
+    /// it, then always closes the session and stops chromedriver before passing on `test`'s
+    /// panic, if any.
     async fn run<F, Fut>(test: F)
+    where
+        F: FnOnce(Browser) -> Fut,
+        Fut: std::future::Future<Output = ()>,
+    {
+        Self::run_in("he-IL", test).await;
+    }
+
+    /// As [`Browser::run`], with the browser's language set to `lang`.
+    async fn run_in<F, Fut>(lang: &str, test: F)
     where
         F: FnOnce(Browser) -> Fut,
         Fut: std::future::Future<Output = ()>,
@@ -79,8 +89,8 @@ impl Browser {
             "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
             "--disable-quic", "--no-first-run", "--disable-background-networking",
             "--disable-component-update", "--disable-sync", "--window-size=1280,900",
-            format!("--user-data-dir={}", profile.display()),
-        ]});
+            format!("--user-data-dir={}", profile.display()), format!("--lang={lang}"),
+        ], "prefs": {"intl.accept_languages": lang}});
         let mut capabilities = serde_json::Map::new();
         capabilities.insert("browserName".into(), json!("chrome"));
         capabilities.insert("goog:chromeOptions".into(), options);
@@ -556,6 +566,86 @@ async fn pasted_text_never_writes_a_line_of_its_own_and_every_line_survives_raw_
                 .unwrap();
             assert!(call.violations.is_empty(), "{:?}", call.violations);
             assert_eq!(call.ended(), "go to folder /7", "{}", call.heard());
+        }
+    })
+    .await;
+    server.stop();
+}
+
+/// Whether the element `id` is shown, as the browser lays it out (not only its attribute).
+fn shown(id: &str) -> String {
+    format!("return getComputedStyle(document.getElementById('{id}')).display !== 'none'")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_does_what_it_shows() {
+    if !browser_available() {
+        return;
+    }
+    let mut server = start_server(None).await;
+    let base = server.base.clone();
+    // A browser set to English opens the page in English.
+    let english = base.clone();
+    Browser::run_in("en-US", |driver| async move {
+        driver.goto(&format!("{english}/")).await;
+        let heading = driver
+            .wait_for("return document.documentElement.lang === 'en' && document.querySelector('h1').textContent", "English")
+            .await;
+        assert_eq!(heading, json!("Two-factor codes on the phone"));
+    })
+    .await;
+    Browser::run(|driver| async move {
+        driver.goto(&format!("{base}/")).await;
+        let ext_ini = "document.getElementById('extini').textContent";
+        driver.wait_for("return document.getElementById('then-label').textContent !== ''", "the page").await;
+        // Hidden means hidden: no token is asked on this server.
+        assert_eq!(driver.run_js(&shown("token-box"), json!([])).await, json!(false));
+        // `otpauth://` reads left to right inside the right-to-left label.
+        let label = driver.text("label[for=secret]").await;
+        assert!(label.contains("\u{2066}otpauth://\u{2069}"), "{label}");
+
+        // Reading the code: the folder at the end is offered, and reaches the lines.
+        driver.type_into("#secret", "JBSWY3DPEHPK3PXP").await;
+        assert_eq!(driver.run_js(&shown("then-box"), json!([])).await, json!(true));
+        driver.type_into("#then", "..").await;
+        let lines = driver
+            .wait_for(&format!("return {ext_ini}.includes('then=..') && {ext_ini}"), "then=..")
+            .await;
+        assert!(api_adds(lines.as_str().unwrap()).contains(&"then=..".to_owned()));
+        assert_eq!(driver.run_js(&shown("warning"), json!([])).await, json!(true));
+        // Served over plain http on loopback: flagged before the owner copies the lines.
+        driver
+            .wait_for("return [...document.querySelectorAll('#explain li.warning')].some(li => li.textContent.includes('https'))", "the http warning")
+            .await;
+
+        // Guarding a folder: no code is said, so the warning about strangers hearing it goes.
+        driver
+            .run_js("const m = document.getElementById('mode'); m.value = 'verify'; m.dispatchEvent(new Event('input'))", json!([]))
+            .await;
+        driver
+            .wait_for(&format!("return {ext_ini}.includes('mode=verify')"), "verify lines")
+            .await;
+        assert_eq!(driver.run_js(&shown("warning"), json!([])).await, json!(false));
+
+        // One account in the menu is one, not "1 accounts".
+        driver.click("#add-account").await;
+        let count = driver
+            .wait_for("return document.getElementById('accounts').textContent", "the count")
+            .await;
+        assert_eq!(count, json!("בתפריט: חשבון אחד"));
+
+        // An HOTP link and a transfer code are told what they are.
+        for (paste, says) in [
+            ("otpauth://hotp/Bank:me?secret=JBSWY3DPEHPK3PXP&counter=1", "HOTP"),
+            ("otpauth-migration://offline?data=CjEKCkhlbGxvId6tvu8", "Google Authenticator"),
+        ] {
+            driver.type_into("#secret", paste).await;
+            driver
+                .wait_for(
+                    &format!("return document.getElementById('code-status').textContent.includes('{says}')"),
+                    says,
+                )
+                .await;
         }
     })
     .await;
