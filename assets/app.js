@@ -22,7 +22,13 @@ const TEXTS = {
     warning: 'אזהרה: בלי קוד אישי ובלי רשימת מספרים, כל מי שמחייג לשלוחה ישמע את הקוד.',
     plainHttp: 'הכתובת בשורת api_link אינה https או שהיא כתובת מקומית: ימות המשיח לא יגיע אליה, או שהמפתח יעבור בלי הצפנה. יש לפתוח את הדף בכתובת הציבורית של השרת (https).',
     hotp: 'זה קישור HOTP, קוד לפי מונה: השירות קורא רק קודים מתחלפים לפי זמן (TOTP), כי מונה דורש לשמור מצב בשרת',
-    migration: 'זה קוד העברה של Google Authenticator (otpauth-migration): יש לייצא כל חשבון בנפרד, או להדביק את המפתח שהאתר הציג',
+    migration: 'קוד העברה של Google Authenticator: בוחרים את החשבונות למטה',
+    importAdd: 'הוספת החשבונות שנבחרו לתפריט',
+    importRead: (read, parts) => (parts > 1 ? `נקראו ${read} מתוך ${parts} קודי QR של ההעברה` : 'קוד ההעברה נקרא'),
+    importMissing: 'יש להדביק או לצלם גם את שאר קודי ה־QR של ההעברה',
+    importHotp: 'קוד לפי מונה (HOTP): לא נתמך, כי מונה דורש לשמור מצב בשרת',
+    importUnusable: 'לא נתמך',
+    importNone: 'זה אינו קוד העברה תקין',
     copy: 'העתקה', copied: 'הועתק', sealedNote: 'המפתח חתום: בקובץ יש רק אסימון שרק השרת הזה יכול לפתוח.',
     secondsLeft: s => `עוד ${s} שניות`, waiting: 'מדביקים מפתח כדי לראות את הקוד',
     unsafeToken: 'לאסימון יש תווים שימות המשיח עלול לפצל; יש להחליף אותו באסימון של אותיות וספרות בלבד',
@@ -52,7 +58,13 @@ const TEXTS = {
     accounts: n => (n === 1 ? 'In the menu: 1 account' : `In the menu: ${n} accounts`),
     plainHttp: 'The api_link address is not https, or is a local address: Yemot cannot reach it, or the key would travel unencrypted. Open this page at the server\'s public https address.',
     hotp: 'This is an HOTP link, a counter-based code: only time-based codes (TOTP) are read, since a counter needs state kept on the server',
-    migration: 'This is a Google Authenticator transfer code (otpauth-migration): export each account on its own, or paste the key the website showed',
+    migration: 'A Google Authenticator transfer code: pick the accounts below',
+    importAdd: 'Add the chosen accounts to the menu',
+    importRead: (read, parts) => (parts > 1 ? `Read ${read} of the transfer's ${parts} QR codes` : 'The transfer code was read'),
+    importMissing: 'Paste or pick the transfer\'s other QR codes too',
+    importHotp: 'A counter-based code (HOTP): not supported, since a counter needs state kept on the server',
+    importUnusable: 'Not supported',
+    importNone: 'This is not a valid transfer code',
     warning: 'Warning: with no PIN and no allowed numbers, anyone who dials the extension hears the code.',
     copy: 'Copy', copied: 'Copied', sealedNote: 'The key is sealed: the file holds only a token that only this server can open.',
     secondsLeft: s => `${s} seconds left`, waiting: 'Paste a key to see its code',
@@ -128,6 +140,79 @@ function parseKey(text) {
 
 // The browser's own language, Hebrew or English, Hebrew when it is neither; the switch at the
 // top changes it.
+// A Google Authenticator export: every QR code of it given so far, and what the server read.
+const exportLinks = [];
+let imported = null;
+
+// Reads every export code given so far into its accounts (on this same server, which keeps
+// nothing), and lists them to pick and name.
+async function readExport(text) {
+  if (!exportLinks.includes(text.trim())) exportLinks.push(text.trim());
+  try {
+    imported = await post('/api/import', { links: exportLinks.join('\n') });
+  } catch {
+    exportLinks.pop();
+    imported = { error: true };
+  }
+  showImport();
+}
+
+function showImport() {
+  const box = $('import');
+  box.hidden = !imported;
+  if (!imported) return;
+  const list = $('import-list');
+  list.replaceChildren();
+  if (imported.error) {
+    $('import-status').textContent = t('importNone');
+    $('import-add').hidden = true;
+    return;
+  }
+  const missing = imported.read.length < imported.parts;
+  $('import-status').textContent = t('importRead')(imported.read.length, imported.parts)
+    + (missing ? ` · ${t('importMissing')}` : '');
+  $('import-add').hidden = false;
+  for (const [i, a] of imported.accounts.entries()) {
+    const li = document.createElement('li');
+    const pick = document.createElement('input');
+    pick.type = 'checkbox';
+    pick.id = `import-${i}`;
+    pick.checked = a.usable;
+    pick.disabled = !a.usable;
+    const name = document.createElement('input');
+    name.id = `import-name-${i}`;
+    name.value = a.label;
+    name.disabled = !a.usable;
+    name.setAttribute('aria-label', a.label);
+    li.append(pick, ' ', name);
+    const note = document.createElement('span');
+    note.className = a.usable ? 'status' : 'warning';
+    note.textContent = a.usable ? ` ${a.account}` : ` ${t(a.refused === 'hotp' ? 'importHotp' : 'importUnusable')}`;
+    li.append(note);
+    list.append(li);
+  }
+}
+
+// The picked accounts join the menu, each with the name given to it.
+function addImported() {
+  if (!imported || imported.error) return;
+  for (const [i, a] of imported.accounts.entries()) {
+    if (!a.usable || !$(`import-${i}`).checked) continue;
+    saved.push({
+      secret: a.secret,
+      name: safeName($(`import-name-${i}`).value),
+      digits: String(a.digits),
+      algorithm: a.algorithm,
+      period: String(a.period),
+    });
+  }
+  imported = null;
+  exportLinks.length = 0;
+  $('secret').value = '';
+  showImport();
+  applyLang();
+}
+
 let lang = (navigator.languages || [navigator.language || ''])
   .map(l => (/^(he|iw)/i.test(l) ? 'he' : /^en/i.test(l) ? 'en' : null))
   .find(Boolean) || 'he';
@@ -149,6 +234,7 @@ function applyLang() {
   $('accounts').textContent = saved.length ? t('accounts')(saved.length + (current() ? 1 : 0)) : '';
   const qr = $('qr-status');
   qr.textContent = qr.dataset.key ? t(qr.dataset.key) : '';
+  showImport();
   refreshCode();
   buildExtIni();
 }
@@ -341,7 +427,9 @@ function readQr(file) {
       const found = window.jsQR(data.data, canvas.width, canvas.height);
       $('qr-status').dataset.key = found ? 'qrFound' : 'qrNone';
       $('qr-status').textContent = t($('qr-status').dataset.key);
-      if (found) {
+      if (found && whyNot(found.data) === 'migration') {
+        readExport(found.data);
+      } else if (found) {
         $('secret').value = found.data;
         readPaste(found.data);
         changed();
@@ -365,7 +453,12 @@ async function start() {
   } catch { /* defaults: no sealing, no token */ }
   $('token-box').hidden = !server.access_token;
   $('lang-toggle').addEventListener('click', () => { lang = lang === 'he' ? 'en' : 'he'; applyLang(); });
-  $('secret').addEventListener('input', () => { readPaste($('secret').value); changed(); });
+  $('secret').addEventListener('input', () => {
+    if (whyNot($('secret').value) === 'migration') readExport($('secret').value);
+    readPaste($('secret').value);
+    changed();
+  });
+  $('import-add').addEventListener('click', addImported);
   for (const id of ['name', 'digits', 'algorithm', 'period', 'pin', 'allow', 'voice', 'token', 'mode', 'then']) {
     $(id).addEventListener('input', changed);
   }

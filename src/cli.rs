@@ -17,8 +17,9 @@ use crate::config::{Config, ConfigError, Hidden};
 use crate::error::Error;
 use crate::http::{AccessTokens, AppState};
 use crate::http::{app, metrics_app, serve, serve_counting, shutdown_signal};
-use crate::otp::account::{AllowList, OptionTexts, Pin};
-use crate::otp::seal::{self, SealError, SealKeys};
+use crate::otp::account::{AllowList, OptionTexts, Pin, Protection};
+use crate::otp::code::Algorithm;
+use crate::otp::seal::{self, SealError, SealKeys, SealedAccount};
 use crate::store::Store;
 use crate::telemetry;
 use crate::yemot::ext_ini;
@@ -41,6 +42,14 @@ pub enum Command {
     /// Seal a secret for ext.ini with the first key of SEAL_KEYS. The secret (base32 or an
     /// otpauth:// link) is read from the first line of standard input, never from arguments.
     Seal(SealArgs),
+    /// Turn a Google Authenticator export ("Transfer accounts") into ext.ini lines: a menu of its
+    /// time-based accounts, sealed with SEAL_KEYS when it is set. The QR codes' texts
+    /// (otpauth-migration://…) are read from standard input, one per line.
+    Import {
+        /// Print the whole ext.ini block for the server at this address.
+        #[arg(long, value_name = "URL")]
+        link: Option<String>,
+    },
     /// Print a new random key entry for SEAL_KEYS, e.g. `k1:3q2+7w…`.
     Keygen {
         /// The key's id, written before the colon.
@@ -225,6 +234,101 @@ pub fn wire(config: Config, address: Option<SocketAddr>) -> Result<AppState, Con
         .with_limits(config.limits)
         .with_store(store)
         .with_metrics_route(config.metrics && config.metrics_addr.is_none()))
+}
+
+/// The ext.ini lines for a Google Authenticator export read from `stdin` (one QR code's text
+/// per line): a menu of its time-based accounts (sealed with `keys` when given), and the notes
+/// to show beside it (accounts left out, QR codes missing).
+///
+/// # Errors
+///
+/// A fixed message: no export, a text that is not one, more accounts than a menu holds.
+pub fn import(
+    stdin: &str,
+    keys: Option<&SealKeys>,
+    link: Option<&str>,
+) -> Result<(String, Vec<String>), String> {
+    use crate::otp::migration::Refused;
+    let imported =
+        crate::call::import::import(stdin.split_whitespace()).map_err(|e| e.to_string())?;
+    let mut notes = Vec::new();
+    if (imported.read.len() as u32) < imported.parts {
+        notes.push(format!(
+            "read {} of the export's {} QR codes: give the others too, or these accounts only are written",
+            imported.read.len(),
+            imported.parts
+        ));
+    }
+    let mut adds: Vec<String> = Vec::new();
+    let mut key = 0;
+    for exported in imported.accounts {
+        let mut account = match exported.outcome {
+            Ok(account) => account,
+            Err(why) => {
+                let why = match why {
+                    Refused::Hotp => "a counter-based (HOTP) code needs state kept on the server",
+                    Refused::Unusable => "its algorithm or key cannot be used",
+                };
+                notes.push(format!("left out {}: {why}", exported.label));
+                continue;
+            }
+        };
+        key += 1;
+        if key > 9 {
+            return Err(
+                "a menu holds at most 9 accounts: split the export over several extensions".into(),
+            );
+        }
+        let name = ext_ini::safe_name(&exported.label);
+        let params = account.params;
+        if let Some(keys) = keys {
+            account.name = (!name.is_empty()).then_some(name);
+            let sealed = SealedAccount {
+                account,
+                protection: Protection::default(),
+            };
+            let token = keys.seal(&sealed).map_err(|e| e.to_string())?;
+            adds.push(format!("sealed_{key}={token}"));
+            continue;
+        }
+        let secret = data_encoding::BASE32_NOPAD.encode(account.secret.as_bytes());
+        adds.push(format!("secret_{key}={secret}"));
+        if params.digits != 6 {
+            adds.push(format!("digits_{key}={}", params.digits));
+        }
+        if params.algorithm != Algorithm::SHA1 {
+            adds.push(format!("algorithm_{key}={}", params.algorithm.as_str()));
+        }
+        if !name.is_empty() {
+            adds.push(format!("name_{key}={name}"));
+        }
+    }
+    if adds.is_empty() {
+        return Err("the export holds no time-based account".into());
+    }
+    Ok((ext_ini::menu_block(link, &adds), notes))
+}
+
+/// Runs `import` against the real standard input and `SEAL_KEYS`.
+pub fn import_main(link: Option<&str>) -> ExitCode {
+    let keys = match SealKeys::parse(&std::env::var("SEAL_KEYS").unwrap_or_default()) {
+        Ok(keys) => keys,
+        Err(expected) => return fail(&format!("SEAL_KEYS: expected {expected}")),
+    };
+    let mut stdin = zeroize::Zeroizing::new(String::new());
+    if std::io::stdin().read_to_string(&mut stdin).is_err() {
+        return fail("standard input is not readable text");
+    }
+    match import(&stdin, keys.as_ref(), link) {
+        Ok((lines, notes)) => {
+            print!("{lines}");
+            for note in notes {
+                eprintln!("yemot-2fa: {note}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(message) => fail(&message),
+    }
 }
 
 /// Runs `seal` against the real standard input and `SEAL_KEYS`.

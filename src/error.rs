@@ -87,6 +87,10 @@ pub enum Error {
     /// 400 `invalid_label`: `issuer` or `account` holds a colon or is longer than 100 characters.
     #[error("issuer and account must be at most 100 characters, without a colon")]
     Label,
+    /// 400 `invalid_export`: `/api/import` was given something other than a Google
+    /// Authenticator export (`otpauth-migration://offline?data=…`).
+    #[error("not a Google Authenticator export (otpauth-migration://offline?data=…)")]
+    InvalidExport,
     /// 401 `unauthorized`: the server has `ACCESS_TOKEN` set and the request's token is missing
     /// or wrong.
     #[error("a valid access token is required")]
@@ -180,6 +184,7 @@ impl Error {
         Self::AfterStep,
         Self::Bytes,
         Self::Label,
+        Self::InvalidExport,
         Self::Unauthorized,
         Self::UnsupportedMediaType,
         Self::NotForPhone,
@@ -234,6 +239,7 @@ impl Error {
             Self::AfterStep => "invalid_after_step",
             Self::Bytes => "invalid_bytes",
             Self::Label => "invalid_label",
+            Self::InvalidExport => "invalid_export",
             Self::Unauthorized => "unauthorized",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::NotForPhone => "not_for_phone",
@@ -309,6 +315,12 @@ impl From<crate::store::Unavailable> for Error {
     }
 }
 
+impl From<crate::otp::migration::InvalidExport> for Error {
+    fn from(_: crate::otp::migration::InvalidExport) -> Self {
+        Self::InvalidExport
+    }
+}
+
 impl From<ClockError> for Error {
     fn from(_: ClockError) -> Self {
         Self::Clock
@@ -326,7 +338,7 @@ mod tests {
         let before = codes.len();
         codes.dedup();
         assert_eq!(codes.len(), before, "a code listed twice");
-        assert_eq!(before, 46);
+        assert_eq!(before, 47);
     }
 
     #[test]

@@ -10,5 +10,6 @@ fn main() -> ExitCode {
         None | Some(Command::Serve) => cli::serve_main(),
         Some(Command::Seal(args)) => cli::seal_main(&args),
         Some(Command::Keygen { id }) => cli::keygen_main(&id),
+        Some(Command::Import { link }) => cli::import_main(link.as_deref()),
     }
 }

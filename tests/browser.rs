@@ -651,3 +651,117 @@ async fn the_page_does_what_it_shows() {
     .await;
     server.stop();
 }
+
+/// A PNG of `text` as a QR code, written with the qrcode and png crates (as a phone's
+/// screenshot of the export would be): black modules 8 pixels wide, a quiet zone of 4.
+fn qr_png(text: &str, path: &std::path::Path) {
+    let code = qrcode::QrCode::new(text.as_bytes()).unwrap();
+    let (width, scale, quiet) = (code.width(), 8, 4);
+    let size = (width + 2 * quiet) * scale;
+    let mut pixels = vec![255u8; size * size];
+    for (i, color) in code.to_colors().iter().enumerate() {
+        if *color == qrcode::Color::Dark {
+            let (x, y) = ((i % width + quiet) * scale, (i / width + quiet) * scale);
+            for row in y..y + scale {
+                pixels[row * size + x..row * size + x + scale].fill(0);
+            }
+        }
+    }
+    let file = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let mut encoder = png::Encoder::new(file, size as u32, size as u32);
+    encoder.set_color(png::ColorType::Grayscale);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder
+        .write_header()
+        .unwrap()
+        .write_image_data(&pixels)
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_google_authenticator_export_in_two_qr_codes_becomes_a_menu() {
+    if !browser_available() {
+        return;
+    }
+    const T: u64 = 1_800_000_000;
+    let mut server = start_server_with(AppState::with_clock(Clock::manual(T)), None).await;
+    let base = server.base.clone();
+    let codes = common::export::two_codes();
+    let paths: Vec<_> = (0..2)
+        .map(|i| {
+            std::env::temp_dir().join(format!("yemot-2fa-export-{}-{i}.png", server.addr.port()))
+        })
+        .collect();
+    for (code, path) in codes.iter().zip(&paths) {
+        qr_png(code, path);
+    }
+    let (shots, expected) = (paths.clone(), base.clone());
+    Browser::run(|driver| async move {
+        driver.goto(&format!("{base}/")).await;
+        driver.wait_for("return document.readyState === 'complete'", "the page").await;
+        // The first QR code: half the export, and the page says so.
+        driver.element("#qr").await.send_keys(&shots[0].display().to_string()).await.unwrap();
+        driver
+            .wait_for("return document.getElementById('import-status').textContent.includes('1 מתוך 2')", "one of two")
+            .await;
+        // The second: every account, the counter-based one refused with its reason.
+        driver.element("#qr").await.send_keys(&shots[1].display().to_string()).await.unwrap();
+        driver
+            .wait_for("return document.querySelectorAll('#import-list li').length === 4", "four accounts")
+            .await;
+        let refused = driver.text("#import-list li:nth-child(4)").await;
+        assert!(refused.contains("HOTP") && refused.contains("מונה"), "{refused}");
+        assert_eq!(
+            driver.run_js("return document.getElementById('import-3').disabled", json!([])).await,
+            json!(true)
+        );
+        // Rename one, leave GitHub out, add the rest to the menu.
+        driver.run_js("const n = document.getElementById('import-name-0'); n.value = 'הבנק שלי'; document.getElementById('import-1').checked = false; document.getElementById('import').scrollIntoView()", json!([])).await;
+        driver.screenshot("setup-import-he", 900, 700).await;
+        driver.click("#import-add").await;
+        let ext_ini = "document.getElementById('extini').textContent";
+        let lines = driver
+            .wait_for(&format!("return {ext_ini}.includes('secret_2') && {ext_ini}"), "the menu's lines")
+            .await;
+        let adds = api_adds(lines.as_str().unwrap());
+        assert_eq!(
+            adds,
+            [
+                format!("secret_1={RFC_SHA1}"),
+                "digits_1=8".to_owned(),
+                "name_1=הבנק_שלי".to_owned(),
+                "secret_2=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZA".to_owned(),
+                "algorithm_2=SHA256".to_owned(),
+                "name_2=Mail".to_owned(),
+            ],
+            "{expected}"
+        );
+        assert_eq!(driver.run_js(&shown("import"), json!([])).await, json!(false), "the list is gone");
+
+        // Each account of the menu, chosen on a call, reads oathtool's code.
+        if common::oathtool_available() {
+            for (key, secret, digits, algorithm) in [
+                ("1", RFC_SHA1, 8, "SHA1"),
+                ("2", "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZA", 6, "SHA256"),
+            ] {
+                let want = common::oathtool(secret, digits, algorithm, 30, T);
+                let mut args: Vec<String> = adds.iter().flat_map(|a| ["--add".into(), a.clone()]).collect();
+                args.extend(["--raw".into(), "--press".into(), key.into(), "--press".into(), "none".into()]);
+                let url = format!("{expected}/api/2fa");
+                let call = tokio::task::spawn_blocking(move || common::play(&url, &args)).await.unwrap();
+                assert!(call.violations.is_empty(), "{:?}", call.violations);
+                let heard = call.digits();
+                assert!(
+                    heard.windows(2).any(|pair| pair == [want.clone(), want.clone()]),
+                    "account {key}: heard {heard:?}, oathtool says {want}: {}",
+                    call.heard()
+                );
+            }
+        }
+    })
+    .await;
+    for path in paths {
+        let _ = std::fs::remove_file(path);
+    }
+    server.stop();
+}

@@ -12,6 +12,7 @@ pub mod accounts;
 pub mod code;
 pub mod flow;
 pub mod guard;
+pub mod import;
 pub mod request;
 pub mod say;
 pub mod settings;

@@ -292,7 +292,8 @@ pub fn spoken(error: Error, lang: Lang) -> &'static str {
         | Error::UnsupportedMediaType
         | Error::AfterStep
         | Error::Bytes
-        | Error::Label => (
+        | Error::Label
+        | Error::InvalidExport => (
             "הבקשה שהגיעה לשרת שגויה, נא לפנות למנהל השלוחה",
             "The server received a bad request, please contact the extension owner",
         ),

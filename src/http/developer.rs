@@ -63,3 +63,83 @@ pub async fn secret(
     .map_err(|e| fail(e.into()))?;
     Ok(Json(enrollment).into_response())
 }
+
+/// `POST /api/import`: a Google Authenticator export (`links`: one QR code's text per line, one
+/// or more of a batch) read into its accounts. Time-based ones come with their key in base32 and
+/// settings, as a menu of the setup page takes them; counter-based ones are listed and refused.
+/// Nothing is kept.
+pub async fn import(request: Api<Developers>) -> Result<Response, Failure> {
+    let fail = |error: Error| request.fail(error);
+    if request.format == Format::Phone {
+        return Err(fail(Error::NotForPhone));
+    }
+    let imported = call::import::import(params::import_links(&request.fields)).map_err(fail)?;
+    Ok(Json(ImportBody::new(&imported)).into_response())
+}
+
+/// The JSON answer of `/api/import`.
+#[derive(serde::Serialize)]
+struct ImportBody {
+    accounts: Vec<ImportedAccount>,
+    /// How many QR codes the export has, and which were read (0 for the first).
+    parts: u32,
+    read: Vec<u32>,
+}
+
+#[derive(serde::Serialize)]
+struct ImportedAccount {
+    label: String,
+    account: String,
+    usable: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    digits: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    algorithm: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    period: Option<u64>,
+    /// `hotp` (a counter-based code) or `unusable`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refused: Option<&'static str>,
+}
+
+impl ImportBody {
+    fn new(imported: &call::import::Imported) -> Self {
+        use crate::otp::migration::Refused;
+        let accounts = imported
+            .accounts
+            .iter()
+            .map(|a| {
+                let mut out = ImportedAccount {
+                    label: a.label.clone(),
+                    account: a.account.clone(),
+                    usable: a.outcome.is_ok(),
+                    secret: None,
+                    digits: None,
+                    algorithm: None,
+                    period: None,
+                    refused: None,
+                };
+                match &a.outcome {
+                    Ok(account) => {
+                        let params = account.params;
+                        out.secret =
+                            Some(data_encoding::BASE32_NOPAD.encode(account.secret.as_bytes()));
+                        out.digits = Some(params.digits);
+                        out.algorithm = Some(params.algorithm.as_str());
+                        out.period = Some(params.period);
+                    }
+                    Err(Refused::Hotp) => out.refused = Some("hotp"),
+                    Err(Refused::Unusable) => out.refused = Some("unusable"),
+                }
+                out
+            })
+            .collect();
+        Self {
+            accounts,
+            parts: imported.parts,
+            read: imported.read.clone(),
+        }
+    }
+}

@@ -187,6 +187,11 @@ pub const ROUTES: &[Route] = &[
     },
     Route {
         method: "POST",
+        path: "/api/import",
+        handler: || post(developer::import),
+    },
+    Route {
+        method: "POST",
         path: "/api/seal",
         handler: || post(seal::seal),
     },

@@ -108,3 +108,12 @@ pub fn enrollment(fields: &Fields) -> Result<enroll::Request, Error> {
     }
     Ok(wanted)
 }
+
+/// `/api/import`: the QR codes' texts, one export link per line (or space apart).
+pub fn import_links(fields: &Fields) -> Vec<&str> {
+    fields
+        .pairs()
+        .filter(|(name, _)| *name == "links" || *name == "link")
+        .flat_map(|(_, value)| value.split_whitespace())
+        .collect()
+}

@@ -49,6 +49,7 @@ pub fn status(error: &Error) -> StatusCode {
         | Error::AfterStep
         | Error::Bytes
         | Error::Label
+        | Error::InvalidExport
         | Error::NotForPhone
         | Error::Sealed(SealError::Invalid | SealError::TooLong)
         | Error::TooManyParams

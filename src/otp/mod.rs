@@ -8,6 +8,7 @@ pub mod account;
 pub mod clock;
 pub mod code;
 pub mod enroll;
+pub mod migration;
 pub mod otpauth;
 pub mod seal;
 pub mod secret;

@@ -2,7 +2,10 @@
 //! the crate graph links once.
 
 mod developer;
+#[path = "../common/export.rs"]
+mod export;
 mod helpers;
+mod import;
 mod json;
 mod limits;
 mod metrics;

@@ -5,6 +5,7 @@
 
 #![allow(dead_code)]
 
+pub mod export;
 pub mod server;
 pub mod yemot_call;
 
