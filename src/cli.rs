@@ -176,13 +176,14 @@ pub async fn serve_main() -> ExitCode {
         Err(e) => return fail(&format!("cannot listen on {host}:{port}: {e}")),
     };
     let (limits, metrics_addr) = (config.serve, config.metrics.then_some(config.metrics_addr));
-    let state = match wire(config, listener.local_addr().ok()) {
+    let state = match wire(config) {
         Ok(state) => state,
         Err(e) => return fail(&e.to_string()),
     };
     if let Err(e) = state.store.check_at_start().await {
         return fail(&e.to_string());
     }
+    log_start(&state, listener.local_addr().ok());
     if let Some(Some(addr)) = metrics_addr {
         match tokio::net::TcpListener::bind(addr).await {
             Ok(metrics) => {
@@ -204,12 +205,12 @@ pub async fn serve_main() -> ExitCode {
 /// The state every handler shares, wired from `config`: the tokens, seal keys and store it
 /// names, parsed now, so that a bad one stops the server at start with the variable's name.
 /// Within a Tokio runtime: the Redis connection, when there is one, is prepared on it (and
-/// made on first use). Logs the one start-up line (never a token, a key or the Redis address).
+/// made on first use).
 ///
 /// # Errors
 ///
 /// [`ConfigError`] for a token, key or Redis address that cannot be used.
-pub fn wire(config: Config, address: Option<SocketAddr>) -> Result<AppState, ConfigError> {
+pub fn wire(config: Config) -> Result<AppState, ConfigError> {
     let hidden = |value: &Option<Hidden>| value.as_ref().map(|h| h.0.clone()).unwrap_or_default();
     let named = |variable: &'static str| {
         move |expected: &'static str| ConfigError {
@@ -224,9 +225,6 @@ pub fn wire(config: Config, address: Option<SocketAddr>) -> Result<AppState, Con
         Some(url) => Store::redis(&url.0).map_err(named("REDIS_URL"))?,
         None => Store::memory(config.limiter_capacity),
     };
-    let address = address.map_or_else(|| "?".into(), |a| a.to_string());
-    let seal_key = seal_keys.as_ref().map(|k| k.sealing_id().to_owned());
-    tracing::info!(%address, version = env!("CARGO_PKG_VERSION"), access_token = tokens.is_some(), seal_key, attempts = store.kind(), "yemot-2fa listening");
     Ok(AppState::default()
         .with_tokens(tokens)
         .with_seal_keys(seal_keys)
@@ -331,6 +329,15 @@ pub fn import_main(link: Option<&str>) -> ExitCode {
     }
 }
 
+/// The one line logged once the server is ready: where, which version, whether tokens and seal
+/// keys are set, where attempts are kept (never a token, a key or the Redis address).
+fn log_start(state: &AppState, address: Option<SocketAddr>) {
+    let address = address.map_or_else(|| "?".into(), |a| a.to_string());
+    let seal_key = state.seal_keys.as_ref().map(|k| k.sealing_id().to_owned());
+    let (access_token, attempts) = (state.tokens.is_some(), state.store.kind());
+    tracing::info!(%address, version = env!("CARGO_PKG_VERSION"), access_token, seal_key, attempts, "yemot-2fa listening");
+}
+
 /// Runs `seal` against the real standard input and `SEAL_KEYS`.
 pub fn seal_main(args: &SealArgs) -> ExitCode {
     let keys = match SealKeys::parse(&std::env::var("SEAL_KEYS").unwrap_or_default()) {
@@ -389,21 +396,18 @@ mod tests {
             ("SEAL_KEYS", "k1:c2VjcmV0"),
             ("REDIS_URL", "http://not-redis.example"),
         ] {
-            let error = wire(config(&[(variable, value)]), None).unwrap_err();
+            let error = wire(config(&[(variable, value)])).unwrap_err();
             assert_eq!(error.variable, variable);
             assert!(!error.to_string().contains(value), "{error}");
         }
-        let state = wire(
-            config(&[
-                ("ACCESS_TOKEN", "0123456789abcdef,fedcba9876543210"),
-                (
-                    "SEAL_KEYS",
-                    "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
-                ),
-                ("REDIS_URL", "redis://127.0.0.1:1"),
-            ]),
-            None,
-        )
+        let state = wire(config(&[
+            ("ACCESS_TOKEN", "0123456789abcdef,fedcba9876543210"),
+            (
+                "SEAL_KEYS",
+                "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+            ),
+            ("REDIS_URL", "redis://127.0.0.1:1"),
+        ]))
         .unwrap();
         assert!(state.tokens.unwrap().allows(Some("fedcba9876543210")));
         assert_eq!(state.seal_keys.unwrap().sealing_id(), "k1");

@@ -46,8 +46,8 @@ pub struct AccountRequest<'a> {
 /// The accounts of a request: one, or a menu of up to nine.
 #[derive(Debug, Clone)]
 pub struct Accounts<'a> {
-    /// In menu order.
-    pub list: Vec<AccountRequest<'a>>,
+    /// In menu order; one, the usual case, without an allocation.
+    pub list: smallvec::SmallVec<[AccountRequest<'a>; 1]>,
     /// Options every plain account of a menu inherits unless it has its own.
     pub defaults: Options<'a>,
 }

@@ -22,18 +22,17 @@ pub enum Item<'a> {
     Code(Code),
 }
 
-/// What the caller hears, in order.
+/// What the caller hears, in order: inline up to a code read twice with its intro, "again"
+/// and the question after it, so the usual answer allocates nothing here.
 #[derive(Clone, Default)]
 pub struct Speech<'a> {
-    items: Vec<Item<'a>>,
+    items: SmallVec<[Item<'a>; 5]>,
 }
 
 impl<'a> Speech<'a> {
-    /// Nothing yet, with room for a code read twice and its prompts.
+    /// Nothing yet.
     pub fn new() -> Self {
-        Self {
-            items: Vec::with_capacity(8),
-        }
+        Self::default()
     }
 
     /// Adds words.

@@ -300,15 +300,26 @@ impl Fields {
     /// The largest `n` in 1..=`max` for which `name{n}` was sent, with its last value: the
     /// latest round of a question asked under fresh names (`rep1`, `rep2`, …).
     pub fn latest_round(&self, name: &str, max: u32) -> Option<(u32, &str)> {
-        let mut latest: Option<(u32, &str)> = None;
+        let [latest] = self.latest_rounds([(name, max)]);
+        latest
+    }
+
+    /// [`Fields::latest_round`] for several questions at once, in one pass over the fields.
+    pub fn latest_rounds<const N: usize>(
+        &self,
+        questions: [(&str, u32); N],
+    ) -> [Option<(u32, &str)>; N] {
+        let mut latest: [Option<(u32, &str)>; N] = [None; N];
         for (key, value) in self.pairs() {
-            let Some(n) = key.strip_prefix(name).and_then(|n| n.parse::<u32>().ok()) else {
-                continue;
-            };
-            // `parse` accepts `+1` and `01`; only the names we ask under count.
-            let canonical = key.len() == name.len() + digit_count(n);
-            if canonical && (1..=max).contains(&n) && latest.is_none_or(|(m, _)| n >= m) {
-                latest = Some((n, value));
+            for ((name, max), latest) in questions.iter().zip(&mut latest) {
+                let Some(n) = key.strip_prefix(name).and_then(|n| n.parse::<u32>().ok()) else {
+                    continue;
+                };
+                // `parse` accepts `+1` and `01`; only the names we ask under count.
+                let canonical = key.len() == name.len() + digit_count(n);
+                if canonical && (1..=*max).contains(&n) && latest.is_none_or(|(m, _)| n >= m) {
+                    *latest = Some((n, value));
+                }
             }
         }
         latest

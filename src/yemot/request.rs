@@ -69,13 +69,26 @@ pub fn turn(fields: &Fields) -> Result<Turn<'_>, Error> {
         plain: plain_protection(fields)?,
         accounts: accounts(fields)?,
         caller: caller(fields),
-        answers: Answers {
-            pin: latest(fields, PIN, MAX_PIN_ATTEMPTS),
-            choice: fields.get(MENU).map(|typed| Answer { round: 1, typed }),
-            repeat: latest(fields, REPEAT, MAX_REPEATS),
-            code: latest(fields, CODE, MAX_TRIES),
-        },
+        answers: answers(fields),
     })
+}
+
+/// The latest answer to each question, read in one pass over the fields.
+fn answers(fields: &Fields) -> Answers<'_> {
+    fn answer(latest: Option<(u32, &str)>) -> Option<Answer<'_>> {
+        latest.map(|(round, typed)| Answer { round, typed })
+    }
+    let [pin, repeat, code] = fields.latest_rounds([
+        (PIN, MAX_PIN_ATTEMPTS),
+        (REPEAT, MAX_REPEATS),
+        (CODE, MAX_TRIES),
+    ]);
+    Answers {
+        pin: answer(pin),
+        choice: fields.get(MENU).map(|typed| Answer { round: 1, typed }),
+        repeat: answer(repeat),
+        code: answer(code),
+    }
 }
 
 /// The caller's number as Yemot reports it (`ApiPhone`). Anyone can send this field: it
@@ -84,12 +97,6 @@ pub fn caller(fields: &Fields) -> Caller<'_> {
     Caller {
         number: fields.get("ApiPhone"),
     }
-}
-
-fn latest<'f>(fields: &'f Fields, name: &str, max: u32) -> Option<Answer<'f>> {
-    fields
-        .latest_round(name, max)
-        .map(|(round, typed)| Answer { round, typed })
 }
 
 /// The flow settings, each with its default.
@@ -196,7 +203,7 @@ fn accounts(fields: &Fields) -> Result<Accounts<'_>, Error> {
     let menu = fields
         .pairs()
         .any(|(name, _)| name.starts_with("secret_") || name.starts_with("sealed_"));
-    let mut list = Vec::new();
+    let mut list: smallvec::SmallVec<[AccountRequest<'_>; 1]> = smallvec::SmallVec::new();
     if menu {
         for (key, suffix) in MENU_KEYS.zip(MENU_SUFFIXES) {
             let own = |name: &str| fields.get_suffixed_non_empty(name, suffix);
@@ -207,7 +214,7 @@ fn accounts(fields: &Fields) -> Result<Accounts<'_>, Error> {
     }
     if list.is_empty() {
         return Ok(Accounts {
-            list: vec![single(fields)?],
+            list: smallvec::smallvec![single(fields)?],
             defaults: Options::default(),
         });
     }
