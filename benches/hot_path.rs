@@ -49,8 +49,8 @@ fn reply_rendering(c: &mut Criterion) {
     let code = totp::code_at(&secret, &Params::default(), 1_234_567_890);
     c.bench_function("reply/read", |b| {
         b.iter(|| {
-            let mut speech = call::code_speech(black_box(&code), HE.intro, &HE);
-            speech.text(HE.repeat_prompt);
+            let mut speech = call::code_speech(black_box(&code), None, &HE);
+            speech.fixed(HE.repeat_prompt);
             yemot::render(
                 &Outcome::Ask(speech, Question::Repeat { round: 1 }),
                 Lang::He,

@@ -50,10 +50,15 @@ pub fn spoken_error<'o>(error: Error, lang: Lang) -> Outcome<'o> {
     Outcome::end(speech)
 }
 
-/// What reads a code: intro, the code, "I repeat", the code again.
-pub fn code_speech<'a>(code: &Code, intro: &'a str, texts: &'a Texts) -> Speech<'a> {
+/// What reads a code: the intro (the owner's, or the fixed one), the code, "again", the code
+/// again.
+pub fn code_speech<'a>(code: &Code, intro: Option<&'a str>, texts: &'static Texts) -> Speech<'a> {
     let mut speech = Speech::new();
-    speech.text(intro).code(code).text(texts.again).code(code);
+    match intro {
+        Some(intro) => speech.text(intro),
+        None => speech.fixed(texts.intro),
+    };
+    speech.code(code).fixed(texts.again).code(code);
     speech
 }
 
@@ -149,7 +154,7 @@ fn choose<'s>(
 /// One reading of the code. `round` is how many times the caller already pressed 1.
 fn reading(account: Account, settings: &Settings, round: u32, now: u64) -> Outcome<'_> {
     let texts = settings.lang.texts();
-    let intro = settings.intro.as_deref().unwrap_or(texts.intro);
+    let intro = settings.intro.as_deref();
     let generator = Generator::from_secret(account.secret, &account.params);
     let code = generator.code_at(now);
     // Fewer seconds are left than a caller needs to hear this code and type it: the next
@@ -174,29 +179,29 @@ fn reading(account: Account, settings: &Settings, round: u32, now: u64) -> Outco
         return Outcome::Say(speech, settings.next());
     }
     if round >= MAX_REPEATS {
-        speech.text(texts.goodbye);
+        speech.fixed(texts.goodbye);
         return Outcome::Say(speech, settings.next());
     }
-    speech.text(texts.repeat_prompt);
+    speech.fixed(texts.repeat_prompt);
     Outcome::Ask(speech, Question::Repeat { round: round + 1 })
 }
 
 /// "The next code, valid in N seconds, is …", twice.
 fn next_code(speech: &mut Speech<'_>, texts: &'static Texts, ttl: u64, next: &Code) {
     speech
-        .text(texts.next_code_before)
+        .fixed(texts.next_code_before)
         .number(ttl)
-        .text(texts.next_code_after)
+        .fixed(texts.next_code_after)
         .code(next)
-        .text(texts.again)
+        .fixed(texts.again)
         .code(next);
 }
 
 fn seconds_left(speech: &mut Speech<'_>, texts: &'static Texts, ttl: u64) {
     speech
-        .text(texts.seconds_left_before)
+        .fixed(texts.seconds_left_before)
         .number(ttl)
-        .text(texts.seconds_left_after);
+        .fixed(texts.seconds_left_after);
 }
 
 /// "For Google press 1, for the bank press 2": a key per account, the keys it lists allowed.

@@ -14,12 +14,41 @@ use crate::otp::code::Code;
 pub enum Item<'a> {
     /// Words, spoken by text to speech.
     Text(Cow<'a, str>),
+    /// One of this layer's own fixed texts (`super::texts`), which a test proves every
+    /// renderer's rules allow as they are: said without being checked again.
+    Fixed(&'static str),
     /// A quantity ("twenty-three").
     Number(u64),
     /// One keypad key, said as a digit ("press 2").
     Key(u8),
     /// A code, said character by character in two groups.
-    Code(Code),
+    Code(Spoken),
+}
+
+/// A code's characters, without the rest of [`Code`]: what is said is all a speech keeps, so
+/// that it stays small to move.
+#[derive(Clone, Copy)]
+pub struct Spoken {
+    chars: [u8; 10],
+    len: u8,
+}
+
+impl Spoken {
+    fn of(code: &Code) -> Self {
+        let text = code.as_str().as_bytes();
+        let mut chars = [0u8; 10];
+        let len = text.len().min(chars.len());
+        chars[..len].copy_from_slice(&text[..len]);
+        Self {
+            chars,
+            len: len as u8,
+        }
+    }
+
+    /// The characters, as the code had them (ASCII letters and digits).
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.chars[..usize::from(self.len)]).unwrap_or_default()
+    }
 }
 
 /// What the caller hears, in order: inline up to a code read twice with its intro, "again"
@@ -41,6 +70,12 @@ impl<'a> Speech<'a> {
         self
     }
 
+    /// Adds one of this layer's fixed texts (`super::texts`).
+    pub fn fixed(&mut self, text: &'static str) -> &mut Self {
+        self.items.push(Item::Fixed(text));
+        self
+    }
+
     /// Adds a quantity.
     pub fn number(&mut self, n: u64) -> &mut Self {
         self.items.push(Item::Number(n));
@@ -55,7 +90,7 @@ impl<'a> Speech<'a> {
 
     /// Adds a code.
     pub fn code(&mut self, code: &Code) -> &mut Self {
-        self.items.push(Item::Code(code.clone()));
+        self.items.push(Item::Code(Spoken::of(code)));
         self
     }
 

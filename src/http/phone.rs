@@ -58,12 +58,9 @@ impl<'a> CodeBody<'a> {
             step: code.step,
             ttl: code.ttl,
             valid_until: code.valid_until,
-            id_list_message: yemot::render::messages(
-                &call::code_speech(code, HE.intro, &HE),
-                Lang::He,
-            )
-            .as_str()
-            .to_owned(),
+            id_list_message: yemot::render::messages(&call::code_speech(code, None, &HE), Lang::He)
+                .as_str()
+                .to_owned(),
         }
     }
 }

@@ -55,6 +55,9 @@ pub fn messages(speech: &Speech<'_>, lang: Lang) -> Messages {
             Item::Text(text) => {
                 messages.text(text);
             }
+            Item::Fixed(text) => {
+                messages.fixed_text(text);
+            }
             Item::Number(n) => {
                 messages.number(*n);
             }
@@ -80,6 +83,7 @@ fn english(speech: &Speech<'_>) -> String {
         }
         match item {
             Item::Text(words) => text.push_str(words),
+            Item::Fixed(words) => text.push_str(words),
             Item::Number(n) => {
                 let _ = write!(text, "{n}");
             }
@@ -114,7 +118,7 @@ mod tests {
         let secret = Secret::from_base32("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ").unwrap();
         // RFC 6238 at 1234567890: 005924 (6 digits).
         let code = code_at(&secret, &Params::default(), 1_234_567_890);
-        let speech = crate::call::code_speech(&code, EN.intro, &EN);
+        let speech = crate::call::code_speech(&code, None, &EN);
         assert_eq!(
             messages(&speech, Lang::En).as_str(),
             "t-The code is, 0 0 5, 9 2 4, Again, 0 0 5, 9 2 4"

@@ -65,6 +65,13 @@ impl Messages {
         }
     }
 
+    /// Adds a text the caller's layer proved clean once for all (its fixed texts: a test in
+    /// [`super::speak`] reads every one), without checking it on every request.
+    pub fn fixed_text(&mut self, text: &'static str) -> &mut Self {
+        debug_assert!(is_clean_text(text), "{text}");
+        self.item("t-", text)
+    }
+
     /// Adds a digits item, read one digit at a time. `digits` must be ASCII digits.
     pub fn digits(&mut self, digits: &str) -> &mut Self {
         debug_assert!(!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()));
