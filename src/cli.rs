@@ -307,16 +307,23 @@ pub fn import(
     Ok((ext_ini::menu_block(link, &adds), notes))
 }
 
-/// Runs `import` against the real standard input and `SEAL_KEYS`.
-pub fn import_main(link: Option<&str>) -> ExitCode {
-    let keys = match SealKeys::parse(&std::env::var("SEAL_KEYS").unwrap_or_default()) {
-        Ok(keys) => keys,
-        Err(expected) => return fail(&format!("SEAL_KEYS: expected {expected}")),
-    };
+/// `SEAL_KEYS` and the whole standard input (wiped on drop), or the failure to report.
+fn keys_and_stdin() -> Result<(Option<SealKeys>, zeroize::Zeroizing<String>), ExitCode> {
+    let keys = SealKeys::parse(&std::env::var("SEAL_KEYS").unwrap_or_default())
+        .map_err(|expected| fail(&format!("SEAL_KEYS: expected {expected}")))?;
     let mut stdin = zeroize::Zeroizing::new(String::new());
     if std::io::stdin().read_to_string(&mut stdin).is_err() {
-        return fail("standard input is not readable text");
+        return Err(fail("standard input is not readable text"));
     }
+    Ok((keys, stdin))
+}
+
+/// Runs `import` against the real standard input and `SEAL_KEYS`.
+pub fn import_main(link: Option<&str>) -> ExitCode {
+    let (keys, stdin) = match keys_and_stdin() {
+        Ok(read) => read,
+        Err(code) => return code,
+    };
     match import(&stdin, keys.as_ref(), link) {
         Ok((lines, notes)) => {
             print!("{lines}");
@@ -340,14 +347,10 @@ fn log_start(state: &AppState, address: Option<SocketAddr>) {
 
 /// Runs `seal` against the real standard input and `SEAL_KEYS`.
 pub fn seal_main(args: &SealArgs) -> ExitCode {
-    let keys = match SealKeys::parse(&std::env::var("SEAL_KEYS").unwrap_or_default()) {
-        Ok(keys) => keys,
-        Err(expected) => return fail(&format!("SEAL_KEYS: expected {expected}")),
+    let (keys, stdin) = match keys_and_stdin() {
+        Ok(read) => read,
+        Err(code) => return code,
     };
-    let mut stdin = zeroize::Zeroizing::new(String::new());
-    if std::io::stdin().read_to_string(&mut stdin).is_err() {
-        return fail("standard input is not readable text");
-    }
     match seal(args, &stdin, keys.as_ref()) {
         Ok(text) => {
             print!("{text}");

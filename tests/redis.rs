@@ -229,6 +229,24 @@ where
     answers
 }
 
+/// Sends every phone turn of `forms` at once, turn by turn to the two replicas in turn.
+async fn phones_at_once(
+    replicas: [SocketAddr; 2],
+    forms: impl Iterator<Item = String>,
+) -> Vec<String> {
+    let requests = forms
+        .enumerate()
+        .map(|(i, form)| {
+            let request = move |addr: SocketAddr| {
+                Box::pin(async move { phone(addr, &form).await })
+                    as std::pin::Pin<Box<dyn Future<Output = String> + Send>>
+            };
+            (replicas[i % 2], request)
+        })
+        .collect();
+    all_at_once(requests).await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_replicas_share_one_count_and_fail_closed_without_redis() {
     let Some(redis) = RedisServer::safe() else {
@@ -422,17 +440,8 @@ async fn parallel_guesses_are_judged_at_most_the_allowed_number_of_times() {
 
         // 200 at once from 200 forged caller numbers: the account-wide bound.
         let token = sealed_for(shared[0], OTHER_KEY, "4321").await;
-        let requests = (0..200)
-            .map(|i| {
-                let form = pin_turn(&token, &format!("05{i:08}"), "0000");
-                let request = move |addr: SocketAddr| {
-                    Box::pin(async move { phone(addr, &form).await })
-                        as std::pin::Pin<Box<dyn Future<Output = String> + Send>>
-                };
-                (shared[i % 2], request)
-            })
-            .collect();
-        let replies = all_at_once(requests).await;
+        let forms = (0..200).map(|i| pin_turn(&token, &format!("05{i:08}"), "0000"));
+        let replies = phones_at_once(shared, forms).await;
         let judged = replies.iter().filter(|r| !r.contains(LOCKED)).count();
         assert_eq!(
             judged,
@@ -465,17 +474,9 @@ async fn parallel_guesses_are_judged_at_most_the_allowed_number_of_times() {
             .filter(|(s, wrong)| *s == 200 && *wrong)
             .count();
         assert_eq!(judged, PER_SOURCE, "{spread}: /api/verify");
-        let requests = (0..200)
-            .map(|i| {
-                let form = verify_turn(THIRD_KEY, "0529999999", &format!("{:06}", 100_000 + i));
-                let request = move |addr: SocketAddr| {
-                    Box::pin(async move { phone(addr, &form).await })
-                        as std::pin::Pin<Box<dyn Future<Output = String> + Send>>
-                };
-                (shared[i % 2], request)
-            })
-            .collect();
-        let replies = all_at_once(requests).await;
+        let forms =
+            (0..200).map(|i| verify_turn(THIRD_KEY, "0529999999", &format!("{:06}", 100_000 + i)));
+        let replies = phones_at_once(shared, forms).await;
         let judged = replies.iter().filter(|r| !r.contains(LOCKED)).count();
         assert_eq!(
             judged,
