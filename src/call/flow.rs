@@ -27,7 +27,7 @@ use crate::otp::code::{Code, Generator};
 use super::accounts::{self, Entry};
 use super::guard::{self, Context, Gate};
 use super::request::{Answer, Turn};
-use super::say::{Next, Outcome, Question, Speech};
+use super::say::{Outcome, Question, Speech};
 use super::settings::{Mode, Settings};
 use super::texts::{Lang, Texts};
 
@@ -220,11 +220,4 @@ fn menu<'o>(entries: &[Entry], texts: &'static Texts) -> Outcome<'o> {
         keys.push(entry.key);
     }
     Outcome::Ask(speech, Question::Menu { keys })
-}
-
-/// The end of a call that goes to `next` after saying `text`.
-pub fn say_then<'a>(text: impl Into<Cow<'a, str>>, next: Next<'a>) -> Outcome<'a> {
-    let mut speech = Speech::new();
-    speech.text(text);
-    Outcome::Say(speech, next)
 }

@@ -16,9 +16,6 @@ use super::account::{Account, Options};
 use super::code::{Algorithm, Params};
 use super::secret::Secret;
 
-/// The URI scheme of an export.
-const SCHEME: &str = "otpauth-migration:";
-
 /// `MigrationPayload`.
 #[derive(Clone, PartialEq, Message)]
 struct Payload {
@@ -102,13 +99,6 @@ pub struct Batch {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("not a Google Authenticator export (otpauth-migration://offline?data=…)")]
 pub struct InvalidExport;
-
-/// Whether `text` is an export link, readable or not.
-pub fn is_export(text: &str) -> bool {
-    text.trim()
-        .get(..SCHEME.len())
-        .is_some_and(|s| s.eq_ignore_ascii_case(SCHEME))
-}
 
 /// Reads one QR code's link.
 ///
@@ -260,7 +250,5 @@ mod tests {
         ] {
             assert!(parse(bad).is_err(), "{bad}");
         }
-        assert!(is_export(" OTPAUTH-MIGRATION://offline?data=x"));
-        assert!(!is_export("otpauth://totp/x"));
     }
 }
