@@ -153,22 +153,8 @@ pub struct Yemot {
     pub commands: Vec<(String, String)>,
 }
 
-const COMMANDS: &[&str] = &[
-    "id_list_message",
-    "read",
-    "go_to_folder",
-    "go_to_folder_and_play",
-    "routing_yemot",
-    "routing",
-    "music_on_hold",
-    "credit_card",
-    "noop",
-];
-const CHAINABLE: &[&str] = &["id_list_message", "music_on_hold"];
-const PREFIXES: &[&str] = &[
-    "t", "f", "d", "n", "a", "s", "m", "z", "date", "dateH", "g", "h",
-];
-const TEXT_FORBIDDEN: &[char] = &['.', '-', '&', '=', '"', '\'', '|', '\r', '\n', '\t'];
+// The protocol's tables, as the call simulator keeps them (docs/YEMOT.md).
+use crate::yemot_call::{CHAINABLE, COMMANDS, PREFIXES, TEXT_FORBIDDEN};
 
 impl Yemot {
     /// Parses and checks a reply: known commands, chaining only after `id_list_message`,
@@ -224,7 +210,7 @@ impl Yemot {
             match prefix {
                 // As the call simulator (tests/common/yemot_call.rs) checks: no separator, no control or line separator.
                 "t" if data.trim().is_empty()
-                    || data.contains(TEXT_FORBIDDEN)
+                    || data.contains(|c| TEXT_FORBIDDEN.contains(c))
                     || data
                         .chars()
                         .any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')) =>

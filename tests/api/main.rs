@@ -20,3 +20,5 @@ mod socket;
 mod vectors;
 mod verify_mode;
 mod yemot;
+#[path = "../common/yemot_call.rs"]
+mod yemot_call;

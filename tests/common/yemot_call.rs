@@ -5,12 +5,14 @@
 //! last. Blocking I/O on a plain socket (run it in `spawn_blocking`): a raw value may hold a
 //! space, which no HTTP client library will send in a request line.
 
+#![allow(dead_code)]
+
 use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
 use std::time::Duration;
 
 /// Commands Yemot understands in an answer.
-const COMMANDS: [&str; 9] = [
+pub const COMMANDS: [&str; 9] = [
     "id_list_message",
     "read",
     "go_to_folder",
@@ -22,13 +24,13 @@ const COMMANDS: [&str; 9] = [
     "noop",
 ];
 /// Commands that another may follow.
-const CHAINABLE: [&str; 2] = ["id_list_message", "music_on_hold"];
+pub const CHAINABLE: [&str; 2] = ["id_list_message", "music_on_hold"];
 /// Prefixes of `id_list_message` items.
-const PREFIXES: [&str; 12] = [
+pub const PREFIXES: [&str; 12] = [
     "t", "f", "d", "n", "a", "s", "m", "z", "date", "dateH", "g", "h",
 ];
 /// Characters that break a `t-` item.
-const TEXT_FORBIDDEN: &str = ".-&=\"'|\r\n\t";
+pub const TEXT_FORBIDDEN: &str = ".-&=\"'|\r\n\t";
 /// Playback modes of `read` field 6.
 const PLAYBACK: [&str; 16] = [
     "no",
