@@ -143,46 +143,59 @@ function parseKey(text) {
 // A Google Authenticator export: every QR code of it given so far, and what the server read.
 const exportLinks = [];
 let imported = null;
+let importFailed = false;
+// What the owner changed in the list (ticks, names), by account, so that a redraw (the next QR
+// code, a language switch) keeps it. In memory only, like everything else here.
+const importEdits = new Map();
+function importKey(a) { return [a.label, a.account, a.secret || a.refused].join('\u0001'); }
 
 // Reads every export code given so far into its accounts (on this same server, which keeps
-// nothing), and lists them to pick and name.
+// nothing), and lists them to pick and name. A code that cannot be read is said so, and what
+// was read before stays.
 async function readExport(text) {
-  if (!exportLinks.includes(text.trim())) exportLinks.push(text.trim());
+  const link = text.trim();
+  const added = !exportLinks.includes(link);
+  if (added) exportLinks.push(link);
   try {
     imported = await post('/api/import', { links: exportLinks.join('\n') });
+    importFailed = false;
   } catch {
-    exportLinks.pop();
-    imported = { error: true };
+    if (added) exportLinks.pop();
+    importFailed = true;
   }
   showImport();
 }
 
 function showImport() {
   const box = $('import');
-  box.hidden = !imported;
-  if (!imported) return;
+  box.hidden = !imported && !importFailed;
   const list = $('import-list');
   list.replaceChildren();
-  if (imported.error) {
-    $('import-status').textContent = t('importNone');
-    $('import-add').hidden = true;
+  $('import-add').hidden = !imported;
+  if (!imported) {
+    $('import-status').textContent = importFailed ? t('importNone') : '';
     return;
   }
   const missing = imported.read.length < imported.parts;
-  $('import-status').textContent = t('importRead')(imported.read.length, imported.parts)
+  $('import-status').textContent = (importFailed ? `${t('importNone')} · ` : '')
+    + t('importRead')(imported.read.length, imported.parts)
     + (missing ? ` · ${t('importMissing')}` : '');
-  $('import-add').hidden = false;
   for (const [i, a] of imported.accounts.entries()) {
+    const key = importKey(a);
+    const edited = importEdits.get(key);
     const li = document.createElement('li');
     const pick = document.createElement('input');
     pick.type = 'checkbox';
     pick.id = `import-${i}`;
-    pick.checked = a.usable;
+    pick.checked = a.usable && (edited ? edited.checked : true);
     pick.disabled = !a.usable;
     const name = document.createElement('input');
     name.id = `import-name-${i}`;
-    name.value = a.label;
+    name.value = edited ? edited.name : a.label;
     name.disabled = !a.usable;
+    const remember = () => importEdits.set(key, { checked: pick.checked, name: name.value });
+    pick.addEventListener('change', remember);
+    name.addEventListener('input', remember);
     name.setAttribute('aria-label', a.label);
     li.append(pick, ' ', name);
     const note = document.createElement('span');
@@ -195,7 +208,7 @@ function showImport() {
 
 // The picked accounts join the menu, each with the name given to it.
 function addImported() {
-  if (!imported || imported.error) return;
+  if (!imported) return;
   for (const [i, a] of imported.accounts.entries()) {
     if (!a.usable || !$(`import-${i}`).checked) continue;
     saved.push({
@@ -207,6 +220,8 @@ function addImported() {
     });
   }
   imported = null;
+  importFailed = false;
+  importEdits.clear();
   exportLinks.length = 0;
   $('secret').value = '';
   showImport();

@@ -704,6 +704,10 @@ async fn a_google_authenticator_export_in_two_qr_codes_becomes_a_menu() {
         driver
             .wait_for("return document.getElementById('import-status').textContent.includes('1 מתוך 2')", "one of two")
             .await;
+        // Rename one and leave GitHub out, as an owner types and clicks: kept when the list is
+        // drawn again for the next code.
+        driver.type_into("#import-name-0", "הבנק שלי").await;
+        driver.click("#import-1").await;
         // The second: every account, the counter-based one refused with its reason.
         driver.element("#qr").await.send_keys(&shots[1].display().to_string()).await.unwrap();
         driver
@@ -715,8 +719,21 @@ async fn a_google_authenticator_export_in_two_qr_codes_becomes_a_menu() {
             driver.run_js("return document.getElementById('import-3').disabled", json!([])).await,
             json!(true)
         );
-        // Rename one, leave GitHub out, add the rest to the menu.
-        driver.run_js("const n = document.getElementById('import-name-0'); n.value = 'הבנק שלי'; document.getElementById('import-1').checked = false; document.getElementById('import').scrollIntoView()", json!([])).await;
+        let kept = driver
+            .run_js("return [document.getElementById('import-name-0').value, document.getElementById('import-1').checked]", json!([]))
+            .await;
+        assert_eq!(kept, json!(["הבנק שלי", false]), "the owner's edits survive the redraw");
+        // A code that cannot be read is said so, and the list stays.
+        driver.type_into("#secret", "otpauth-migration://offline?data=AAAA").await;
+        driver
+            .wait_for("return document.getElementById('import-status').textContent.includes('אינו קוד העברה תקין')", "the bad code")
+            .await;
+        assert_eq!(
+            driver.run_js("return document.querySelectorAll('#import-list li').length", json!([])).await,
+            json!(4)
+        );
+        // The rest to the menu.
+        driver.run_js("document.getElementById('import').scrollIntoView()", json!([])).await;
         driver.screenshot("setup-import-he", 900, 700).await;
         driver.click("#import-add").await;
         let ext_ini = "document.getElementById('extini').textContent";
