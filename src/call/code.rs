@@ -18,7 +18,7 @@ pub async fn read_code(
     cx: &Context<'_>,
 ) -> Result<(Code, Params), Error> {
     let entry = accounts::open(&request.account, &Default::default(), cx.keys)?;
-    guard::admit_client(&entry, request.pin, Client::Http, cx).await?;
+    guard::admit_client(&entry, request.pin.map(|pin| pin.0), Client::Http, cx).await?;
     let now = cx.clock.now()?;
     let params = entry.account.params;
     Ok((code_at(&entry.account.secret, &params, now), params))

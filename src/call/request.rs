@@ -134,7 +134,7 @@ pub struct CodeRequest<'a> {
     /// The account.
     pub account: AccountRequest<'a>,
     /// The PIN a client presents for a token with a sealed PIN.
-    pub pin: Option<&'a str>,
+    pub pin: Option<Secret<'a>>,
 }
 
 /// Who checks a code with `/api/verify`.
@@ -152,7 +152,7 @@ pub struct VerifyRequest<'a> {
     /// The account.
     pub account: AccountRequest<'a>,
     /// The PIN a client presents for a token with a sealed PIN.
-    pub pin: Option<&'a str>,
+    pub pin: Option<Secret<'a>>,
     /// What was typed.
     pub code: Secret<'a>,
     /// Steps accepted on each side of now.
@@ -163,7 +163,7 @@ pub struct VerifyRequest<'a> {
     pub asker: Asker<'a>,
 }
 
-/// Text that must not be printed: a typed code.
+/// Text that must not be printed: a typed code or PIN.
 #[derive(Clone, Copy)]
 pub struct Secret<'a>(pub &'a str);
 
@@ -184,4 +184,45 @@ pub struct SealRequest<'a> {
     pub pin: Option<Pin>,
     /// The callers to seal with it.
     pub allow: Option<AllowList>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_request_prints_a_pin_a_code_a_key_or_a_number() {
+        let account = AccountRequest {
+            key: 1,
+            source: Source::Plain {
+                key: "JBSWY3DPEHPK3PXP",
+                own: Options::default(),
+            },
+        };
+        let code = CodeRequest {
+            account,
+            pin: Some(Secret("7351")),
+        };
+        let verify = VerifyRequest {
+            account,
+            pin: Some(Secret("7351")),
+            code: Secret("005924"),
+            window: 1,
+            after_step: None,
+            asker: Asker::Phone(Caller {
+                number: Some("0501234567"),
+            }),
+        };
+        let answers = Answers {
+            pin: Some(Answer {
+                round: 1,
+                typed: "7351",
+            }),
+            ..Answers::default()
+        };
+        let shown = format!("{code:?} {verify:?} {answers:?}");
+        for secret in ["7351", "005924", "JBSWY3DPEHPK3PXP", "0501234567"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+    }
 }

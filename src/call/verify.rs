@@ -140,7 +140,7 @@ pub async fn check(request: &VerifyRequest<'_>, cx: &Context<'_>) -> Result<Verd
         Asker::Http => Client::Http,
         Asker::Phone(caller) => Client::Phone(caller.number),
     };
-    guard::admit_client(&entry, request.pin, client, cx).await?;
+    guard::admit_client(&entry, request.pin.map(|pin| pin.0), client, cx).await?;
     let (window, after) = (request.window, request.after_step);
     guard::verify_code(&entry, request.code.0, window, after, client, cx).await
 }

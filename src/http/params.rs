@@ -23,7 +23,7 @@ use super::extract::Format;
 pub fn code(fields: &Fields) -> Result<CodeRequest<'_>, Error> {
     Ok(CodeRequest {
         account: single(fields)?,
-        pin: fields.get("pin"),
+        pin: fields.get("pin").map(Secret),
     })
 }
 
@@ -36,7 +36,7 @@ pub fn verify(fields: &Fields, format: Format) -> Result<VerifyRequest<'_>, Erro
     let [window, after_step] = fields.last_of(["window", "after_step"]);
     Ok(VerifyRequest {
         account: single(fields)?,
-        pin: fields.get("pin"),
+        pin: fields.get("pin").map(Secret),
         code: Secret(fields.get("code").unwrap_or("")),
         window: match window {
             None => DEFAULT_WINDOW,
