@@ -71,14 +71,13 @@ pub fn code_speech<'a>(code: &Code, intro: Option<&'a str>, texts: &'static Text
 pub async fn turn<'t>(request: &'t Turn<'_>, cx: &Context<'_>) -> Result<Outcome<'t>, Error> {
     let settings = &request.settings;
     let texts = settings.lang.texts();
-    let entries = accounts::open_all(&request.accounts, cx.keys)?;
+    let mut entries = accounts::open_all(&request.accounts, cx.keys)?;
     let now = cx.clock.now()?;
     let all_plain = entries.iter().all(|e| !e.sealed);
     // A stranger outside the extension's allow-list does not even hear the menu.
     if all_plain && let Some(outcome) = guard::refused(&request.plain, request.caller, texts) {
         return Ok(outcome);
     }
-    let mut entries = entries;
     let entry = match choose(&entries, request.answers.choice, texts, settings) {
         Ok(index) => entries.swap_remove(index),
         Err(outcome) => return Ok(outcome),
