@@ -1,0 +1,266 @@
+#!/usr/bin/env python3
+"""Instructions, heap allocations and syscalls per request: figures a noisy machine cannot move.
+
+Wall-clock ratios on a shared 2-core machine swing by ±20%; what a request costs under valgrind
+does not. Each server runs under a tool (callgrind for instructions, dhat for allocations and
+bytes, strace for syscalls) and is sent N1, then in a fresh run N2, keep-alive requests of one
+shape over one connection; (total(N2) - total(N1)) / (N2 - N1) is the cost of one request, with
+start-up and shutdown cancelled out.
+
+    bench/count.py                       # every shape, every server; about 3 minutes
+    bench/count.py --shapes plain,yemot  # some shapes
+    bench/count.py --check               # exit 1 past the targets below (CI runs this)
+    bench/count.py --only yemot-2fa      # the service alone (no reference rows, no --check)
+    bench/count.py --keep                # also keep each callgrind profile, to read by function
+
+Servers: `yemot-2fa` (built with `--profile profiling`), and from ../shared/bench the bare
+axum `limit` (constant answer, body not read) and `limit+body` (reads the body, answers as
+long a reply), built the same way. Targets (issue 23), per request, against `limit+body`:
+instructions ≤ 1.3× (plain), 1.3× (yemot), 1.45× (json); allocations ≤ 8, 8, 16.
+Writes target/bench/count.json. Loopback only; every wait is bounded.
+"""
+import argparse
+import json
+import os
+import pathlib
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+SHARED = (ROOT / ".." / "shared" / "bench").resolve()
+OUT = ROOT / "target" / "bench"
+
+# A sealing key used only here: the `sealed` shape opens a token sealed under it.
+SEAL_KEYS = "bench:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+
+# What Yemot adds to every request (../shared/yemot-protocol.md), as in bench/shapes.lua.
+YEMOT_API = ("&ApiCallId=0637ded3ada490d8854e3b03c674b4ff924a948c"
+             "&ApiYFCallId=5f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b&ApiDID=0771234567"
+             "&ApiRealDID=0771234567&ApiPhone=0501234567&ApiExtension=2&ApiTime=1683594518")
+FORM = "application/x-www-form-urlencoded"
+
+# name -> (content type, body, extra headers); `{sealed}` is filled in at run time.
+SHAPES = {
+    "plain": (FORM, "secret=JBSWY3DPEHPK3PXP", ""),
+    "yemot": (FORM, "secret=JBSWY3DPEHPK3PXP" + YEMOT_API, "User-Agent: yemot-core-api/1.0\r\n"),
+    "json": ("application/json", '{"secret":"JBSWY3DPEHPK3PXP"}', "Accept: application/json\r\n"),
+    "sealed": (FORM, "sealed={sealed}" + YEMOT_API, "User-Agent: yemot-core-api/1.0\r\n"),
+    "verify": (FORM, "mode=verify&secret=JBSWY3DPEHPK3PXP" + YEMOT_API,
+               "User-Agent: yemot-core-api/1.0\r\n"),
+}
+# shape -> (instructions × limit+body, allocations per request): issue 23's targets.
+TARGETS = {"plain": (1.30, 8), "yemot": (1.30, 8), "json": (1.45, 16)}
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def build(only_service):
+    """The profiling binaries: symbols kept, so callgrind's by-function view reads."""
+    subprocess.run(["cargo", "build", "--profile", "profiling", "--locked", "--quiet"],
+                   cwd=ROOT, check=True)
+    servers = {"yemot-2fa": ROOT / "target" / "profiling" / "yemot-2fa"}
+    if only_service:
+        return servers
+    if not (SHARED / "limit-body").is_dir():
+        print(f"*** count.py: {SHARED} is missing: the limit rows are SKIPPED ***", file=sys.stderr)
+        return servers
+    target = OUT / "limits-target"
+    for name, label in (("limit-axum", "limit"), ("limit-body", "limit+body")):
+        manifest = SHARED / name / "Cargo.toml"
+        # limit-axum declares no `profiling` profile: release with symbols is the same thing.
+        env = dict(os.environ, CARGO_TARGET_DIR=str(target), CARGO_PROFILE_RELEASE_DEBUG="true",
+                   CARGO_PROFILE_RELEASE_STRIP="none")
+        subprocess.run(["cargo", "build", "--release", "--quiet", "--manifest-path", str(manifest)],
+                       check=True, env=env)
+        servers[label] = target / "release" / name
+    return servers
+
+
+def request(shape, sealed):
+    ctype, body, extra = SHAPES[shape]
+    body = body.replace("{sealed}", sealed).encode()
+    return (f"POST /api/2fa HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {ctype}\r\n{extra}"
+            f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+
+
+def read_response(sock, buf):
+    """One HTTP/1.1 response off `sock` (Content-Length framed); returns (status, rest of buf)."""
+    while b"\r\n\r\n" not in buf:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise SystemExit("count.py: the server closed the connection")
+        buf += chunk
+    head, rest = buf.split(b"\r\n\r\n", 1)
+    status = int(head.split(b" ", 2)[1])
+    length = int(re.search(rb"(?i)\r\ncontent-length: *(\d+)", head).group(1))
+    while len(rest) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise SystemExit("count.py: the server closed the connection mid-body")
+        rest += chunk
+    return status, rest[length:]
+
+
+def drive(port, payload, n):
+    """n requests, one at a time, on one keep-alive connection; every answer must be a 200."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                raise SystemExit("count.py: the server did not start within 60 s")
+            time.sleep(0.05)
+    with sock:
+        buf = b""
+        for _ in range(n):
+            sock.sendall(payload)
+            status, buf = read_response(sock, buf)
+            if status != 200:
+                raise SystemExit(f"count.py: got HTTP {status}, not 200")
+
+
+def tool_command(tool, out):
+    if tool == "instructions":
+        return ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", "--quiet"]
+    if tool == "allocations":
+        return ["valgrind", "--tool=dhat", f"--dhat-out-file={out}.json", f"--log-file={out}"]
+    return ["strace", "-f", "-c", "-o", out]
+
+
+def total(tool, out):
+    """What the whole run cost: instructions, (allocations, bytes), or syscalls."""
+    text = pathlib.Path(out).read_text()
+    if tool == "instructions":
+        return int(re.search(r"^summary: (\d+)", text, re.M).group(1))
+    if tool == "allocations":
+        m = re.search(r"Total:\s+([\d,]+) bytes in ([\d,]+) blocks", text)
+        return int(m.group(2).replace(",", "")), int(m.group(1).replace(",", ""))
+    return int(re.search(r"^-+\s.*\n\s*100\.00\s+[\d.]+\s+\d+\s+(\d+)", text, re.M).group(1))
+
+
+def run(binary, tool, payload, n, keep=None):
+    port = free_port()
+    env = dict(os.environ, HOST="127.0.0.1", PORT=str(port), RUST_LOG="warn",
+               SEAL_KEYS=SEAL_KEYS, TOKIO_WORKER_THREADS="2")
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "out")
+        proc = subprocess.Popen(tool_command(tool, out) + [str(binary)], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            drive(port, payload, n)
+        finally:
+            # strace runs the server as its child; valgrind runs it in its own process.
+            stop = [proc.pid]
+            if tool == "syscalls":
+                children = pathlib.Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+                stop = [int(p) for p in children.read_text().split()] or stop
+            for pid in stop:
+                os.kill(pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                raise SystemExit("count.py: the server did not stop within 60 s of SIGTERM")
+        if keep:
+            shutil.copy(out, keep)
+        return total(tool, out)
+
+
+def per_request(binary, tool, payload, n1, n2, keep=None):
+    a, b = run(binary, tool, payload, n1), run(binary, tool, payload, n2, keep)
+    if isinstance(a, tuple):
+        return tuple((y - x) / (n2 - n1) for x, y in zip(a, b))
+    return (b - a) / (n2 - n1)
+
+
+def sealed_token(binary):
+    """A token sealing the plain shape's secret, made by the binary itself."""
+    done = subprocess.run([str(binary), "seal"], input="JBSWY3DPEHPK3PXP\n", text=True,
+                          capture_output=True, env=dict(os.environ, SEAL_KEYS=SEAL_KEYS),
+                          check=True, timeout=30)
+    return done.stdout.strip()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--shapes", default=",".join(SHAPES))
+    parser.add_argument("--check", action="store_true", help="exit 1 past issue 23's targets")
+    parser.add_argument("--only", choices=["yemot-2fa"], help="measure the service alone")
+    parser.add_argument("--n1", type=int, default=300)
+    parser.add_argument("--n2", type=int, default=900)
+    parser.add_argument("--no-strace", action="store_true")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the N2 run's callgrind profile of each server and shape in "
+                             "target/bench/ (read it with callgrind_annotate --inclusive=yes)")
+    args = parser.parse_args()
+    shapes = [s for s in args.shapes.split(",") if s]
+    for s in shapes:
+        if s not in SHAPES:
+            sys.exit(f"count.py: no shape {s}; there are {', '.join(SHAPES)}")
+    for tool in ("valgrind", "strace"):
+        if shutil.which(tool) is None and not (tool == "strace" and args.no_strace):
+            sys.exit(f"count.py: needs {tool} (apt-get install -y valgrind strace)")
+    servers = build(args.only)
+    if args.check and "limit+body" not in servers:
+        sys.exit("count.py: --check needs ../shared/bench's limit-body")
+    sealed = sealed_token(servers["yemot-2fa"])
+    tools = ["instructions", "allocations"] + ([] if args.no_strace else ["syscalls"])
+    results = {}
+    for shape in shapes:
+        payload = request(shape, sealed)
+        for name, binary in servers.items():
+            # The limits answer every shape alike; their figures only change with the body's size.
+            row = results.setdefault(shape, {}).setdefault(name, {})
+            for tool in tools:
+                keep = None
+                if args.keep and tool == "instructions":
+                    OUT.mkdir(parents=True, exist_ok=True)
+                    keep = OUT / f"callgrind.{shape}.{name.replace('+', '-')}.out"
+                value = per_request(binary, tool, payload, args.n1, args.n2, keep)
+                if tool == "allocations":
+                    row["allocations"], row["bytes"] = value
+                else:
+                    row[tool] = value
+            print(f"{shape:7} {name:10} " + "  ".join(
+                f"{k} {v:,.1f}" for k, v in row.items()), flush=True)
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "count.json").write_text(json.dumps(results, indent=2))
+    print()
+    print("| shape | server | instructions | allocations | bytes | syscalls | × limit+body instr |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+    failed = []
+    for shape, rows in results.items():
+        floor = rows.get("limit+body", {}).get("instructions")
+        for name, row in rows.items():
+            ratio = row["instructions"] / floor if floor else None
+            print(f"| {shape} | {name} | {row['instructions'] / 1000:.1f}k | {row['allocations']:.1f}"
+                  f" | {row['bytes']:,.0f} | {row.get('syscalls', float('nan')):.1f}"
+                  f" | {'' if ratio is None else f'{ratio:.2f}'} |")
+            if name == "yemot-2fa" and shape in TARGETS and ratio is not None:
+                most_instr, most_allocs = TARGETS[shape]
+                if ratio > most_instr:
+                    failed.append(f"{shape}: {ratio:.2f}× limit+body's instructions > {most_instr}×")
+                if row["allocations"] > most_allocs + 0.5:
+                    failed.append(f"{shape}: {row['allocations']:.1f} allocations > {most_allocs}")
+    if args.check:
+        for line in failed:
+            print(f"count.py: PAST TARGET {line}", file=sys.stderr)
+        if failed:
+            sys.exit(1)
+        print("count.py: every target met")
+
+
+if __name__ == "__main__":
+    main()
