@@ -323,19 +323,15 @@ async fn nothing_secret_is_logged_or_echoed_at_trace_level() {
     // A panic carrying the secret is answered as internal_error, and only its location is logged.
     let default_hook = std::panic::take_hook();
     telemetry::quiet_panics();
-    let boom = axum::Router::new()
-        .route(
-            "/boom",
-            axum::routing::get(|| async {
-                if SENTINEL.len() > 1 {
-                    panic!("key {SENTINEL} code {PHONE}");
-                }
-                "unreachable"
-            }),
-        )
-        .layer(yemot_2fa::http::guard::GuardLayer::new(
-            std::sync::Arc::default(),
-        ));
+    let boom = yemot_2fa::http::App::from(axum::Router::new().route(
+        "/boom",
+        axum::routing::get(|| async {
+            if SENTINEL.len() > 1 {
+                panic!("key {SENTINEL} code {PHONE}");
+            }
+            "unreachable"
+        }),
+    ));
     let phone = boom
         .clone()
         .oneshot(Request::get("/boom").body(Body::empty()).unwrap())

@@ -1,10 +1,11 @@
-//! The guard around every route: panics caught and answered, and every request counted for
+//! The guard around every request: panics caught and answered, and every request counted for
 //! `/metrics` (in flight, by route and outcome, and how long it took).
 
+use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request};
+use axum::http::Request;
 use axum::response::{IntoResponse, Response};
 use futures_util::FutureExt as _;
 
@@ -13,41 +14,41 @@ use super::metrics::{Metrics, Outcome};
 use super::respond::Failure;
 use crate::error::Error;
 
-/// The last line of defence, around every route. A panic is answered in the sender's language
-/// (a spoken apology for a phone, since any non-200 makes Yemot play M1607) instead of a bare
-/// 500 or a dropped connection. A hand-written layer rather than `from_fn`, so a request costs
-/// no boxing; tower-http's `CatchPanicLayer` cannot see the request it answers.
+/// The last line of defence, around every request whichever way it is served (see
+/// [`super::App`]). A panic is answered in the sender's language (a spoken apology for a
+/// phone, since any non-200 makes Yemot play M1607) instead of a bare 500 or a dropped
+/// connection; tower-http's `CatchPanicLayer` cannot see the request it answers.
 ///
 /// Shedding load is not done here but once a request's body is in (`extract::Api`): a client
 /// that stalls its body must not hold a place a caller needs.
-#[derive(Debug, Clone)]
-pub struct GuardLayer {
-    metrics: Arc<Metrics>,
-}
-
-impl GuardLayer {
-    /// A guard counting into `metrics`.
-    pub fn new(metrics: Arc<Metrics>) -> Self {
-        Self { metrics }
+pub fn enter<B, F>(
+    metrics: &Arc<Metrics>,
+    route: &'static str,
+    req: Request<B>,
+    serve: impl FnOnce(Request<B>) -> F,
+) -> GuardFuture<F>
+where
+    F: std::future::Future<Output = Response>,
+{
+    let format = Format::guess(req.headers());
+    let counting = Counting {
+        metrics: metrics.clone(),
+        route,
+        started: Instant::now(),
+    };
+    metrics.started();
+    // A panic while the request merely starts is caught here too.
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| serve(req))) {
+        Ok(future) => GuardFuture::Running {
+            future: std::panic::AssertUnwindSafe(future).catch_unwind(),
+            format,
+            counting: Some(counting),
+        },
+        Err(_) => GuardFuture::Panicked {
+            format,
+            counting: Some(counting),
+        },
     }
-}
-
-impl<S> tower::Layer<S> for GuardLayer {
-    type Service = Guard<S>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        Guard {
-            inner,
-            metrics: self.metrics.clone(),
-        }
-    }
-}
-
-/// The service made by [`GuardLayer`].
-#[derive(Debug, Clone)]
-pub struct Guard<S> {
-    inner: S,
-    metrics: Arc<Metrics>,
 }
 
 /// What a request's count needs once it is answered.
@@ -72,55 +73,6 @@ impl Counting {
     }
 }
 
-/// A route template as a `'static` label: one of the table's, or `unmatched`.
-fn route_label(req: &Request) -> &'static str {
-    let Some(path) = req.extensions().get::<MatchedPath>() else {
-        return "unmatched";
-    };
-    super::ROUTES
-        .iter()
-        .find(|r| r.path == path.as_str())
-        .map_or("unmatched", |r| r.path)
-}
-
-impl<S> tower::Service<Request> for Guard<S>
-where
-    S: tower::Service<Request, Response = Response>,
-{
-    type Response = Response;
-    type Error = S::Error;
-    type Future = GuardFuture<S::Future>;
-
-    fn poll_ready(
-        &mut self,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, req: Request) -> Self::Future {
-        let format = Format::guess(req.headers());
-        let counting = Counting {
-            metrics: self.metrics.clone(),
-            route: route_label(&req),
-            started: Instant::now(),
-        };
-        self.metrics.started();
-        // A panic while the inner service merely starts the request is caught here too.
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.inner.call(req))) {
-            Ok(future) => GuardFuture::Running {
-                future: std::panic::AssertUnwindSafe(future).catch_unwind(),
-                format,
-                counting: Some(counting),
-            },
-            Err(_) => GuardFuture::Panicked {
-                format,
-                counting: Some(counting),
-            },
-        }
-    }
-}
-
 pin_project_lite::pin_project! {
     /// The future of [`Guard`].
     #[project = GuardProj]
@@ -137,38 +89,38 @@ pin_project_lite::pin_project! {
     }
 }
 
-impl<F, E> std::future::Future for GuardFuture<F>
+impl<F> std::future::Future for GuardFuture<F>
 where
-    F: std::future::Future<Output = Result<Response, E>>,
+    F: std::future::Future<Output = Response>,
 {
-    type Output = Result<Response, E>;
+    type Output = Result<Response, Infallible>;
 
     fn poll(
         self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Self::Output> {
         use std::task::Poll;
-        let (result, counting) = match self.project() {
+        let (response, counting) = match self.project() {
             GuardProj::Running {
                 future,
                 format,
                 counting,
             } => match future.poll(cx) {
                 Poll::Pending => return Poll::Pending,
-                Poll::Ready(Ok(result)) => (result, counting),
+                Poll::Ready(Ok(response)) => (response, counting),
                 Poll::Ready(Err(_panic)) => (
-                    Ok(Failure::new(Error::Internal, *format).into_response()),
+                    Failure::new(Error::Internal, *format).into_response(),
                     counting,
                 ),
             },
             GuardProj::Panicked { format, counting } => (
-                Ok(Failure::new(Error::Internal, *format).into_response()),
+                Failure::new(Error::Internal, *format).into_response(),
                 counting,
             ),
         };
-        if let (Ok(response), Some(counting)) = (&result, counting.take()) {
-            counting.finish(response);
+        if let Some(counting) = counting.take() {
+            counting.finish(&response);
         }
-        Poll::Ready(result)
+        Poll::Ready(Ok(response))
     }
 }

@@ -6,6 +6,7 @@
 //! they are told. A new endpoint is a handler in the file of its group and a row in [`ROUTES`]
 //! (and `openapi.json`, which a test keeps equal to the table).
 
+pub mod app;
 pub mod auth;
 pub mod conn;
 pub mod developer;
@@ -24,6 +25,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{MatchedPath, Request};
+use axum::handler::Handler;
 use axum::http::HeaderMap;
 use axum::routing::{MethodRouter, get, post};
 use tokio::sync::Semaphore;
@@ -31,6 +33,7 @@ use tower_http::LatencyUnit;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::{Level, Span};
 
+pub use app::App;
 pub use auth::AccessTokens;
 pub use extract::Limits;
 pub use metrics::Metrics;
@@ -161,6 +164,21 @@ pub struct Route {
     pub path: &'static str,
     /// Makes the method router that serves it.
     handler: fn() -> MethodRouter<AppState>,
+    /// The same handler, called without the router: for the routes every call takes (see
+    /// [`app::App`]).
+    direct: Option<app::Direct>,
+}
+
+/// The label of `path` (its row's path, or `unmatched`) and the direct way for `method` there.
+fn route_of(method: &str, path: &str) -> (&'static str, Option<app::Direct>) {
+    let mut label = "unmatched";
+    for route in ROUTES.iter().filter(|r| r.path == path) {
+        label = route.path;
+        if route.method == method {
+            return (label, route.direct);
+        }
+    }
+    (label, None)
 }
 
 /// Every route: the router is built from this table, and a test holds `openapi.json` to it.
@@ -169,92 +187,110 @@ pub const ROUTES: &[Route] = &[
         method: "GET",
         path: "/api/2fa",
         handler: || get(phone::two_fa),
+        direct: Some(|req, state| Handler::call(phone::two_fa, req, state)),
     },
     Route {
         method: "POST",
         path: "/api/2fa",
         handler: || post(phone::two_fa),
+        direct: Some(|req, state| Handler::call(phone::two_fa, req, state)),
     },
     Route {
         method: "POST",
         path: "/api/verify",
         handler: || post(developer::verify),
+        direct: None,
     },
     Route {
         method: "POST",
         path: "/api/secret",
         handler: || post(developer::secret),
+        direct: None,
     },
     Route {
         method: "POST",
         path: "/api/import",
         handler: || post(developer::import),
+        direct: None,
     },
     Route {
         method: "POST",
         path: "/api/seal",
         handler: || post(seal::seal),
+        direct: None,
     },
     Route {
         method: "GET",
         path: "/health",
         handler: || get(meta::health),
+        direct: None,
     },
     Route {
         method: "GET",
         path: "/openapi.json",
         handler: || get(meta::openapi),
+        direct: None,
     },
     Route {
         method: "GET",
         path: "/metrics",
         handler: || get(metrics::metrics),
+        direct: None,
     },
     Route {
         method: "GET",
         path: "/",
         handler: || get(setup::index),
+        direct: None,
     },
     Route {
         method: "POST",
         path: "/",
         handler: || post(setup::root_post),
+        direct: None,
     },
     Route {
         method: "GET",
         path: "/setup.json",
         handler: || get(setup::info),
+        direct: None,
     },
     Route {
         method: "GET",
         path: "/assets/app.js",
         handler: || get(setup::app_js),
+        direct: None,
     },
     Route {
         method: "GET",
         path: "/assets/style.css",
         handler: || get(setup::style),
+        direct: None,
     },
     Route {
         method: "GET",
         path: "/assets/jsQR.js",
         handler: || get(setup::jsqr),
+        direct: None,
     },
 ];
 
 /// `/metrics` alone, for `METRICS_ADDR`: a port of its own that only the operator reaches.
-pub fn metrics_app(state: AppState) -> Router {
-    Router::new()
-        .route("/metrics", get(metrics::metrics))
-        .with_state(state)
+pub fn metrics_app(state: AppState) -> App {
+    App::from(
+        Router::new()
+            .route("/metrics", get(metrics::metrics))
+            .with_state(state),
+    )
 }
 
-/// Builds the whole service: routes, fallbacks and middleware.
+/// Builds the whole service: routes, fallbacks, the guard, and the direct ways (see [`App`]).
 ///
 /// Request logging (method, route, status, latency: never contents) costs a clock read and a
 /// span per request, so its layer is added only when the logger in place at this call would
-/// print it (`RUST_LOG=debug` or finer for `tower_http`).
-pub fn app(state: AppState) -> Router {
+/// print it (`RUST_LOG=debug` or finer for `tower_http`); then every request goes through the
+/// router, where that layer is.
+pub fn app(state: AppState) -> App {
     let router = ROUTES
         .iter()
         .filter(|route| state.metrics_route || route.path != "/metrics")
@@ -264,10 +300,9 @@ pub fn app(state: AppState) -> Router {
         })
         .fallback(meta::not_found)
         .method_not_allowed_fallback(meta::method_not_allowed)
-        .layer(guard::GuardLayer::new(state.metrics.clone()))
-        .with_state(state);
+        .with_state(state.clone());
     if tracing::enabled!(target: "tower_http::trace::on_response", Level::DEBUG) {
-        router.layer(
+        let router = router.layer(
             TraceLayer::new_for_http()
                 .make_span_with(make_span)
                 .on_request(())
@@ -279,9 +314,10 @@ pub fn app(state: AppState) -> Router {
                 .on_body_chunk(())
                 .on_eos(())
                 .on_failure(()),
-        )
+        );
+        App::new(router, state, false)
     } else {
-        router
+        App::new(router, state, true)
     }
 }
 

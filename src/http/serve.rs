@@ -7,12 +7,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::Poll;
 use std::time::Duration;
 
-use axum::Router;
 use hyper_util::rt::TokioIo;
-use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
 
+use super::app::App;
 use super::conn::{Activity, Connection};
 
 pub use crate::config::ServeLimits;
@@ -27,7 +26,7 @@ const FIRST_BYTES_GRACE: Duration = Duration::from_secs(1);
 /// How long, on shutdown, no new connection must come before the listener closes.
 const QUIET: Duration = Duration::from_millis(100);
 
-/// Serves `router` on `listener` until `shutdown` completes. Then every connection finishes
+/// Serves `app` on `listener` until `shutdown` completes. Then every connection finishes
 /// the request it has begun (its first, for one that was never answered) and is closed, idle
 /// ones at once; connections the kernel accepts meanwhile are answered once, with
 /// `Connection: close`. The listener closes when all are done and none came for a moment, or
@@ -42,11 +41,11 @@ const QUIET: Duration = Duration::from_millis(100);
 /// None today; the `Result` leaves room for listener faults that should stop the server.
 pub async fn serve(
     listener: TcpListener,
-    router: Router,
+    app: impl Into<App>,
     shutdown: impl Future<Output = ()> + Send + 'static,
     limits: ServeLimits,
 ) -> std::io::Result<()> {
-    serve_counting(listener, router, shutdown, limits, Arc::default()).await
+    serve_counting(listener, app.into(), shutdown, limits, Arc::default()).await
 }
 
 /// [`serve`], counting refused connections into `refused` (for `/metrics`).
@@ -56,7 +55,7 @@ pub async fn serve(
 /// As [`serve`].
 pub async fn serve_counting(
     listener: TcpListener,
-    router: Router,
+    app: App,
     shutdown: impl Future<Output = ()> + Send + 'static,
     limits: ServeLimits,
     refused: Arc<AtomicU64>,
@@ -73,8 +72,7 @@ pub async fn serve_counting(
         let _ = stream.set_nodelay(true);
         let io = Connection::new(stream, limits.header_timeout);
         let activity = io.activity();
-        let connection =
-            http.serve_connection(TokioIo::new(io), TowerToHyperService::new(router.clone()));
+        let connection = http.serve_connection(TokioIo::new(io), app.clone());
         tokio::spawn(run(
             connection,
             activity,

@@ -341,7 +341,7 @@ async fn openapi_describes_every_route_and_error_code() {
 
 const TOKEN: &str = "test-access-token-0123456789";
 
-fn gated() -> axum::Router {
+fn gated() -> yemot_2fa::http::App {
     let tokens = AccessTokens::parse(&format!("another-token-abcdefghij,{TOKEN}")).unwrap();
     app(AppState::with_clock(Clock::manual(T)).with_tokens(tokens))
 }

@@ -1,11 +1,11 @@
 //! Shared test helpers: in-process requests, and a test-side reader of Yemot replies that checks
 //! the protocol's grammar independently of the code under test (docs/YEMOT.md).
 
-use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
+use yemot_2fa::http::App;
 use yemot_2fa::{AppState, app, otp::Clock};
 
 /// The RFC 6238 SHA1 seed, ASCII `12345678901234567890`, in base32.
@@ -16,7 +16,7 @@ pub const RFC_SHA256: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGE
 pub const RFC_SHA512: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNA";
 
 /// The service with its clock pinned at `unix` seconds.
-pub fn app_at(unix: u64) -> Router {
+pub fn app_at(unix: u64) -> App {
     app(AppState::with_clock(Clock::manual(unix)))
 }
 
@@ -53,7 +53,7 @@ impl Answer {
 }
 
 /// Sends one request through the router, in process.
-pub async fn send(app: &Router, req: Request<Body>) -> Answer {
+pub async fn send(app: &App, req: Request<Body>) -> Answer {
     let response = app
         .clone()
         .oneshot(req)

@@ -388,7 +388,7 @@ const SENTINEL: &str = "SENTINELSECRETQQ";
 
 fn check_one(
     rt: &tokio::runtime::Runtime,
-    router: &axum::Router,
+    router: &yemot_2fa::http::App,
     (method, path, headers, query, body): (String, String, Vec<(String, String)>, String, Vec<u8>),
 ) -> Result<(), TestCaseError> {
     let mut req = Request::builder()
@@ -418,7 +418,7 @@ fn check_one(
     Ok(())
 }
 
-fn router_for_props() -> axum::Router {
+fn router_for_props() -> yemot_2fa::http::App {
     let keys =
         yemot_2fa::otp::SealKeys::parse("k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=").unwrap();
     app(AppState::with_clock(Clock::manual(1_234_567_890)).with_seal_keys(keys))

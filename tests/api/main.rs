@@ -2,6 +2,7 @@
 //! the crate graph links once.
 
 mod developer;
+mod either_way;
 #[path = "../common/export.rs"]
 mod export;
 mod helpers;

@@ -3,10 +3,10 @@
 
 use std::collections::BTreeSet;
 
-use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use yemot_2fa::error::Error;
+use yemot_2fa::http::App;
 use yemot_2fa::http::metrics_app;
 use yemot_2fa::{AppState, ROUTES, app, otp::Clock};
 
@@ -14,7 +14,7 @@ use crate::helpers::{CALL_PARAMS, RFC_SHA1, json_post, send, yemot_post};
 
 const T: u64 = 1_700_000_000;
 
-async fn scrape(app: &Router) -> String {
+async fn scrape(app: &App) -> String {
     let answer = send(app, Request::get("/metrics").body(Body::empty()).unwrap()).await;
     assert_eq!(answer.status, StatusCode::OK);
     assert!(
@@ -176,6 +176,6 @@ async fn metrics_can_leave_the_main_router_for_a_port_of_their_own() {
     );
 }
 
-fn app_at(unix: u64) -> Router {
+fn app_at(unix: u64) -> App {
     app(AppState::with_clock(Clock::manual(unix)))
 }

@@ -2,9 +2,9 @@
 //! low-seconds warning, the account menu, PIN and allow-list, English, Steam, hang-up at every
 //! step. Every reply passes the test-side grammar check (`Answer::yemot`).
 
-use axum::Router;
 use axum::body::Body;
 use axum::http::Request;
+use yemot_2fa::http::App;
 use yemot_2fa::{AppState, app, otp::Clock};
 
 use crate::helpers::*;
@@ -14,7 +14,7 @@ const FRESH: u64 = 1234567890;
 
 /// One call: the parameters Yemot would re-send, growing with each answer.
 struct Call {
-    router: Router,
+    router: App,
     clock: Clock,
     params: Vec<(String, String)>,
 }

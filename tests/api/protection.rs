@@ -2,11 +2,11 @@
 //! scripts raw HTTP with forged `Api*` fields, starting as many fresh "calls" as they like. Each
 //! test tries one way around a protection and shows that it fails.
 
-use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, header};
 use serde_json::json;
 use yemot_2fa::call::texts::HE;
+use yemot_2fa::http::App;
 use yemot_2fa::otp::SealKeys;
 use yemot_2fa::{AppState, app, otp::Clock};
 
@@ -17,14 +17,14 @@ const K1: &str = "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 const T: u64 = 1234567890;
 const CODE: &str = "89005924";
 
-fn server() -> (Router, Clock) {
+fn server() -> (App, Clock) {
     let clock = Clock::manual(T);
     let keys = SealKeys::parse(K1).unwrap();
     let router = app(AppState::with_clock(clock.clone()).with_seal_keys(keys));
     (router, clock)
 }
 
-async fn token(router: &Router, form: &str) -> String {
+async fn token(router: &App, form: &str) -> String {
     let answer = send(
         router,
         Request::post("/api/seal")

@@ -2,10 +2,10 @@
 //! options beat ones beside them, every bad token gets one and the same answer, and rotation
 //! keeps old tokens working. Plus the `seal` command line.
 
-use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, header};
 use proptest::prelude::*;
+use yemot_2fa::http::App;
 use yemot_2fa::otp::SealKeys;
 use yemot_2fa::{AppState, app, otp::Clock};
 
@@ -16,12 +16,12 @@ const K2: &str = "k2:ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8";
 /// RFC seed at 1234567890: 89005924 (8 digits), 005924 (6), SHA256 8 digits 91819424.
 const T: u64 = 1234567890;
 
-fn server(keys: &str) -> Router {
+fn server(keys: &str) -> App {
     let keys = SealKeys::parse(keys).unwrap();
     app(AppState::with_clock(Clock::manual(T)).with_seal_keys(keys))
 }
 
-async fn seal(router: &Router, form: &str) -> serde_json::Value {
+async fn seal(router: &App, form: &str) -> serde_json::Value {
     let req = Request::post("/api/seal")
         .body(Body::from(form.to_owned()))
         .unwrap();
@@ -30,7 +30,7 @@ async fn seal(router: &Router, form: &str) -> serde_json::Value {
     answer.json()
 }
 
-async fn token(router: &Router, form: &str) -> String {
+async fn token(router: &App, form: &str) -> String {
     seal(router, form).await["token"]
         .as_str()
         .unwrap()

@@ -1,8 +1,8 @@
 //! `mode=verify`: the caller types the code from their app, and only a valid one opens `then`.
 //! Turn by turn, with the clock pinned; the codes typed are RFC 6238's own vectors.
 
-use axum::Router;
 use yemot_2fa::call::texts::HE;
+use yemot_2fa::http::App;
 use yemot_2fa::otp::{Clock, SealKeys};
 use yemot_2fa::{AppState, app};
 
@@ -17,18 +17,18 @@ const TWO_STEPS_OLD: &str = "186057";
 const K1: &str = "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
 /// One router (one attempt store) for several calls, as one server is.
-fn server() -> Router {
+fn server() -> App {
     app(AppState::with_clock(Clock::manual(T)).with_seal_keys(SealKeys::parse(K1).unwrap()))
 }
 
 /// One call: the fields Yemot sends, growing with each answer.
 struct Call<'r> {
-    router: &'r Router,
+    router: &'r App,
     body: String,
 }
 
 impl<'r> Call<'r> {
-    fn new(router: &'r Router, adds: &str) -> Self {
+    fn new(router: &'r App, adds: &str) -> Self {
         Self {
             router,
             body: format!("{CALL_PARAMS}&mode=verify&then=/5&{adds}"),

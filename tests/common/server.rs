@@ -6,10 +6,10 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use axum::Router;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use yemot_2fa::http::App;
 use yemot_2fa::{AppState, ServeLimits, app, serve};
 
 /// A server of the test's own.
@@ -28,14 +28,14 @@ impl TestServer {
         Self::start_router(app(state), ServeLimits::default()).await
     }
 
-    /// Any router, within `limits`.
-    pub async fn start_router(router: Router, limits: ServeLimits) -> Self {
+    /// Any app (or router), within `limits`.
+    pub async fn start_router(router: impl Into<App>, limits: ServeLimits) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(serve(
             listener,
-            router,
+            router.into(),
             async {
                 let _ = stopped.await;
             },
