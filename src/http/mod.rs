@@ -20,6 +20,7 @@ pub mod respond;
 pub mod seal;
 pub mod serve;
 pub mod setup;
+pub mod wake;
 
 use std::sync::Arc;
 

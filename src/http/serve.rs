@@ -13,6 +13,7 @@ use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
 
 use super::app::App;
 use super::conn::{Activity, Connection};
+use super::wake::Absorbing;
 
 pub use crate::config::ServeLimits;
 
@@ -143,7 +144,7 @@ async fn run<I, S>(
     S::ResBody: http_body::Body + 'static,
     <S::ResBody as http_body::Body>::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let mut connection = std::pin::pin!(connection);
+    let mut connection = std::pin::pin!(Absorbing::new(connection));
     // A client that goes away or times out is not a server fault: nothing to log.
     let stopped = tokio::select! {
         _ = connection.as_mut() => false,
@@ -172,7 +173,7 @@ async fn run<I, S>(
             }
         };
         if !finished {
-            connection.as_mut().graceful_shutdown();
+            connection.as_mut().inner().graceful_shutdown();
             let _ = connection.as_mut().await;
         }
     }
