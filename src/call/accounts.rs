@@ -5,6 +5,7 @@ use crate::error::Error;
 use crate::otp::account::{Account, Options, Protection};
 use crate::otp::seal::{SealError, SealKeys, SealedAccount};
 use crate::store::Identity;
+use smallvec::SmallVec;
 
 use super::request::{AccountRequest, Accounts, SealRequest, Source};
 
@@ -62,12 +63,16 @@ pub fn open(
 }
 
 /// Opens every account, in menu order: every token present is opened, so a broken one is never
-/// silently skipped.
+/// silently skipped. Most extensions hold one account: it is kept inline, without an
+/// allocation of its own.
 ///
 /// # Errors
 ///
 /// The first account that cannot be opened.
-pub fn open_all(accounts: &Accounts<'_>, keys: Option<&SealKeys>) -> Result<Vec<Entry>, Error> {
+pub fn open_all(
+    accounts: &Accounts<'_>,
+    keys: Option<&SealKeys>,
+) -> Result<SmallVec<[Entry; 1]>, Error> {
     accounts
         .list
         .iter()

@@ -22,20 +22,156 @@ use std::task::{Context, Poll};
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::http::Request;
-use axum::response::Response;
+use axum::http::{Request, Response};
+use axum::response::IntoResponse;
 use axum::routing::future::RouteFuture;
+use bytes::Buf;
+use http_body::Frame;
 
 use super::AppState;
 use super::guard::{self, GuardFuture};
 use super::metrics::Metrics;
 
-/// A route's handler called directly: `Handler::call` of an `async fn` handler, whose future is
-/// this boxed one.
-pub type Direct = fn(Request<Body>, AppState) -> DirectFuture;
+/// A route's handler called directly: the handler's own function, with the same extractor and
+/// the same answer as through the router, given the body as hyper hands it over (no box) and
+/// answering with a body that needs none either.
+pub type Direct = fn(Request<RequestBody>, AppState) -> DirectFuture;
 
 /// The future of a [`Direct`] handler.
-pub type DirectFuture = Pin<Box<dyn Future<Output = Response> + Send>>;
+pub type DirectFuture = Pin<Box<dyn Future<Output = Response<ResponseBody>> + Send>>;
+
+/// A request's body on the direct way: hyper's own from the serve loop, or any other body
+/// (boxed, as the router boxes it) from a test calling the service in process.
+pub type RequestBody = http_body_util::Either<hyper::body::Incoming, Body>;
+
+/// An answer both ways can send: through the router as axum's response, and on the direct way
+/// as [`ResponseBody`], whose text needs no box or shared buffer of its own.
+pub trait Answer: IntoResponse + Sized {
+    /// This answer on the direct way. By default, axum's response with its body wrapped.
+    fn into_direct(self) -> Response<ResponseBody> {
+        self.into_response().map(ResponseBody::from)
+    }
+}
+
+/// A text answer's buffer, sent from `at` on: the buffer the reply was written into, whole.
+#[derive(Debug)]
+pub struct Text {
+    bytes: Vec<u8>,
+    at: usize,
+}
+
+impl Text {
+    /// `bytes[at..]`, without copying them.
+    pub fn new(bytes: Vec<u8>, at: usize) -> Self {
+        debug_assert!(at <= bytes.len());
+        Self { bytes, at }
+    }
+}
+
+impl Buf for Text {
+    fn remaining(&self) -> usize {
+        self.bytes.len() - self.at
+    }
+
+    fn chunk(&self) -> &[u8] {
+        &self.bytes[self.at..]
+    }
+
+    fn advance(&mut self, n: usize) {
+        assert!(n <= self.remaining(), "advance past the end of a text");
+        self.at += n;
+    }
+}
+
+/// A piece of an answer's body: a text's buffer, or axum's bytes.
+#[derive(Debug)]
+pub enum Chunk {
+    /// A [`Text`] answer, whole.
+    Text(Text),
+    /// A frame of an axum body.
+    Bytes(Bytes),
+}
+
+impl Buf for Chunk {
+    fn remaining(&self) -> usize {
+        match self {
+            Self::Text(text) => text.remaining(),
+            Self::Bytes(bytes) => bytes.remaining(),
+        }
+    }
+
+    fn chunk(&self) -> &[u8] {
+        match self {
+            Self::Text(text) => text.chunk(),
+            Self::Bytes(bytes) => bytes.chunk(),
+        }
+    }
+
+    fn advance(&mut self, n: usize) {
+        match self {
+            Self::Text(text) => text.advance(n),
+            Self::Bytes(bytes) => bytes.advance(n),
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The body of every answer of [`App`].
+    #[project = ResponseBodyProj]
+    pub enum ResponseBody {
+        /// A text sent whole, once.
+        Text { text: Option<Text> },
+        /// Any body axum makes.
+        Axum { #[pin] body: Body },
+    }
+}
+
+impl From<Body> for ResponseBody {
+    fn from(body: Body) -> Self {
+        Self::Axum { body }
+    }
+}
+
+impl From<Text> for ResponseBody {
+    fn from(text: Text) -> Self {
+        Self::Text { text: Some(text) }
+    }
+}
+
+impl http_body::Body for ResponseBody {
+    type Data = Chunk;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Chunk>, axum::Error>>> {
+        match self.project() {
+            ResponseBodyProj::Text { text } => {
+                Poll::Ready(text.take().map(|text| Ok(Frame::data(Chunk::Text(text)))))
+            }
+            ResponseBodyProj::Axum { body } => body
+                .poll_frame(cx)
+                .map(|frame| frame.map(|frame| frame.map(|f| f.map_data(Chunk::Bytes)))),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            Self::Text { text } => text.is_none(),
+            Self::Axum { body } => body.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        match self {
+            Self::Text { text } => {
+                http_body::SizeHint::with_exact(text.as_ref().map_or(0, |t| t.remaining() as u64))
+            }
+            Self::Axum { body } => body.size_hint(),
+        }
+    }
+}
 
 /// The service: the router, the direct ways of the routes that have one, and the guard.
 #[derive(Clone)]
@@ -74,7 +210,12 @@ impl App {
         }
     }
 
-    fn call_guarded<B>(&self, req: Request<B>) -> GuardFuture<Dispatched>
+    /// Serves `req`, whose body becomes a direct handler's by `direct_body`.
+    fn call_guarded<B>(
+        &self,
+        req: Request<B>,
+        direct_body: fn(B) -> RequestBody,
+    ) -> GuardFuture<Dispatched>
     where
         B: http_body::Body<Data = Bytes> + Send + 'static,
         B::Error: Into<axum::BoxError>,
@@ -83,7 +224,7 @@ impl App {
         guard::enter(&self.metrics, route, req, |req| {
             match (direct, &self.direct) {
                 (Some(direct), Some(state)) => Dispatched::Direct {
-                    future: direct(req.map(Body::new), state.clone()),
+                    future: direct(req.map(direct_body), state.clone()),
                 },
                 _ => Dispatched::Routed {
                     future: tower::Service::call(&mut self.router.clone(), req),
@@ -117,12 +258,14 @@ pin_project_lite::pin_project! {
 }
 
 impl Future for Dispatched {
-    type Output = Response;
+    type Output = Response<ResponseBody>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.project() {
             DispatchedProj::Direct { future } => future.poll(cx),
-            DispatchedProj::Routed { future } => future.poll(cx).map(|Ok(response)| response),
+            DispatchedProj::Routed { future } => future
+                .poll(cx)
+                .map(|Ok(response)| response.map(ResponseBody::from)),
         }
     }
 }
@@ -132,7 +275,7 @@ where
     B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<axum::BoxError>,
 {
-    type Response = Response;
+    type Response = Response<ResponseBody>;
     type Error = Infallible;
     type Future = GuardFuture<Dispatched>;
 
@@ -141,17 +284,17 @@ where
     }
 
     fn call(&mut self, req: Request<B>) -> Self::Future {
-        self.call_guarded(req)
+        self.call_guarded(req, |body| http_body_util::Either::Right(Body::new(body)))
     }
 }
 
 /// What the serve loop calls: by reference, so a request clones nothing of the service.
 impl hyper::service::Service<Request<hyper::body::Incoming>> for App {
-    type Response = Response;
+    type Response = Response<ResponseBody>;
     type Error = Infallible;
     type Future = GuardFuture<Dispatched>;
 
     fn call(&self, req: Request<hyper::body::Incoming>) -> Self::Future {
-        self.call_guarded(req)
+        self.call_guarded(req, http_body_util::Either::Left)
     }
 }

@@ -15,8 +15,10 @@ use std::marker::PhantomData;
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
+use http_body::Body as HttpBody;
 use tokio::sync::OwnedSemaphorePermit;
 
 use super::AppState;
@@ -183,18 +185,33 @@ impl<A: Audience + Send> FromRequest<AppState> for Api<A> {
     type Rejection = Refusal;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        let body = Body::of(req.headers());
-        let json = body == Body::Json;
-        let format = A::format(json, req.headers());
+        let (parts, body) = req.into_parts();
+        Self::read(&parts, body, state).await
+    }
+}
+
+impl<A: Audience> Api<A> {
+    /// Reads and admits a request from its head and body: what the router's extraction and a
+    /// direct handler (`super::app`) both do, whatever the body's type.
+    ///
+    /// # Errors
+    ///
+    /// The [`Refusal`] the request is answered with.
+    pub async fn read<B>(parts: &Parts, body: B, state: &AppState) -> Result<Self, Refusal>
+    where
+        B: HttpBody<Data = Bytes>,
+    {
+        let headers = &parts.headers;
+        let body_kind = Body::of(headers);
+        let json = body_kind == Body::Json;
+        let format = A::format(json, headers);
         let fail = |error: Error| Refusal::Failed(Failure::new(error, format));
-        if body == Body::Multipart {
+        if body_kind == Body::Multipart {
             return Err(fail(Error::UnsupportedMediaType));
         }
-        if declared_length(req.headers()).is_some_and(|n| n > state.limits.max_body as u64) {
+        if declared_length(headers).is_some_and(|n| n > state.limits.max_body as u64) {
             return Err(fail(Error::PayloadTooLarge));
         }
-        let bearer = bearer_token(req.headers());
-        let (parts, body) = req.into_parts();
         let body = read_body(body, &state.limits).await.map_err(fail)?;
         let Ok(place) = state.places.clone().try_acquire_owned() else {
             state.metrics.shed();
@@ -210,7 +227,7 @@ impl<A: Audience + Send> FromRequest<AppState> for Api<A> {
             let presented = fields
                 .get("token")
                 .filter(|t| !t.trim().is_empty())
-                .or(bearer.as_deref());
+                .or_else(|| bearer_token(headers));
             if !tokens.allows(presented) {
                 return Err(Refusal::Failed(
                     Failure::new(Error::Unauthorized, format).in_lang(lang),
@@ -261,38 +278,55 @@ fn says_yemot(headers: &HeaderMap) -> bool {
         .is_some_and(|ua| ua.starts_with("yemot"))
 }
 
-fn bearer_token(headers: &HeaderMap) -> Option<String> {
+fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
     let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim().to_owned())
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
 /// Reads the whole body, within the size and time [`Limits`].
-async fn read_body(body: axum::body::Body, limits: &Limits) -> Result<Bytes, Error> {
+async fn read_body<B: HttpBody<Data = Bytes>>(body: B, limits: &Limits) -> Result<Bytes, Error> {
     use futures_util::FutureExt as _;
-    use http_body::Body as _;
     if body.is_end_stream() {
         return Ok(Bytes::new());
     }
-    let mut read = std::pin::pin!(axum::body::to_bytes(body, limits.max_body));
+    let mut read = std::pin::pin!(collect(body, limits.max_body));
     // A small body is usually in hyper's buffer already: take it without arming a timer.
-    let bytes = match read.as_mut().now_or_never() {
+    match read.as_mut().now_or_never() {
         Some(bytes) => bytes,
         None => tokio::time::timeout(limits.body_timeout, read)
             .await
             .map_err(|_| Error::Timeout)?,
-    };
-    bytes.map_err(|e| {
-        let too_large = std::error::Error::source(&e)
-            .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
-        if too_large {
-            Error::PayloadTooLarge
-        } else {
-            Error::BadRequest
+    }
+}
+
+/// The body's data frames, at most `max` bytes in all. A body that comes in one frame (most
+/// do) is that frame's bytes, neither copied nor gathered into a list first.
+async fn collect<B: HttpBody<Data = Bytes>>(body: B, max: usize) -> Result<Bytes, Error> {
+    use http_body_util::BodyExt as _;
+    let mut body = std::pin::pin!(body);
+    let mut first: Option<Bytes> = None;
+    let mut joined = Vec::new();
+    let mut length = 0usize;
+    while let Some(frame) = body.frame().await {
+        // A body cut off or malformed on the wire.
+        let frame = frame.map_err(|_| Error::BadRequest)?;
+        let Ok(data) = frame.into_data() else {
+            continue; // Trailers: nothing reads them.
+        };
+        length = length.saturating_add(data.len());
+        if length > max {
+            return Err(Error::PayloadTooLarge);
         }
-    })
+        match first.take() {
+            None if joined.is_empty() => first = Some(data),
+            earlier => {
+                joined.extend_from_slice(&earlier.unwrap_or_default());
+                joined.extend_from_slice(&data);
+            }
+        }
+    }
+    Ok(first.unwrap_or_else(|| Bytes::from(joined)))
 }
 
 #[cfg(test)]

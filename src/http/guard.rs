@@ -5,10 +5,11 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::http::Request;
-use axum::response::{IntoResponse, Response};
+use axum::http::{Request, Response};
+use axum::response::IntoResponse;
 use futures_util::FutureExt as _;
 
+use super::app::ResponseBody;
 use super::extract::Format;
 use super::metrics::{Metrics, Outcome};
 use super::respond::Failure;
@@ -28,7 +29,7 @@ pub fn enter<B, F>(
     serve: impl FnOnce(Request<B>) -> F,
 ) -> GuardFuture<F>
 where
-    F: std::future::Future<Output = Response>,
+    F: std::future::Future<Output = Response<ResponseBody>>,
 {
     let format = Format::guess(req.headers());
     let counting = Counting {
@@ -59,7 +60,7 @@ struct Counting {
 }
 
 impl Counting {
-    fn finish(self, response: &Response) {
+    fn finish(self, response: &Response<ResponseBody>) {
         let outcome = response.extensions().get::<Outcome>().map_or_else(
             || match response.status().as_u16() {
                 200..=399 => "ok",
@@ -91,9 +92,9 @@ pin_project_lite::pin_project! {
 
 impl<F> std::future::Future for GuardFuture<F>
 where
-    F: std::future::Future<Output = Response>,
+    F: std::future::Future<Output = Response<ResponseBody>>,
 {
-    type Output = Result<Response, Infallible>;
+    type Output = Result<Response<ResponseBody>, Infallible>;
 
     fn poll(
         self: std::pin::Pin<&mut Self>,
@@ -108,19 +109,20 @@ where
             } => match future.poll(cx) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(Ok(response)) => (response, counting),
-                Poll::Ready(Err(_panic)) => (
-                    Failure::new(Error::Internal, *format).into_response(),
-                    counting,
-                ),
+                Poll::Ready(Err(_panic)) => (apology(*format), counting),
             },
-            GuardProj::Panicked { format, counting } => (
-                Failure::new(Error::Internal, *format).into_response(),
-                counting,
-            ),
+            GuardProj::Panicked { format, counting } => (apology(*format), counting),
         };
         if let Some(counting) = counting.take() {
             counting.finish(&response);
         }
         Poll::Ready(Ok(response))
     }
+}
+
+/// What a panic is answered with.
+fn apology(format: Format) -> Response<ResponseBody> {
+    Failure::new(Error::Internal, format)
+        .into_response()
+        .map(ResponseBody::from)
 }

@@ -26,7 +26,6 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{MatchedPath, Request};
-use axum::handler::Handler;
 use axum::http::HeaderMap;
 use axum::routing::{MethodRouter, get, post};
 use tokio::sync::Semaphore;
@@ -188,13 +187,13 @@ pub const ROUTES: &[Route] = &[
         method: "GET",
         path: "/api/2fa",
         handler: || get(phone::two_fa),
-        direct: Some(|req, state| Handler::call(phone::two_fa, req, state)),
+        direct: Some(phone::two_fa_direct),
     },
     Route {
         method: "POST",
         path: "/api/2fa",
         handler: || post(phone::two_fa),
-        direct: Some(|req, state| Handler::call(phone::two_fa, req, state)),
+        direct: Some(phone::two_fa_direct),
     },
     Route {
         method: "POST",

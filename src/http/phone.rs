@@ -2,10 +2,12 @@
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::Request;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use super::AppState;
+use super::app::{Answer, DirectFuture, RequestBody};
 use super::extract::{Api, Format, Phones};
 use super::params;
 use super::respond::Failure;
@@ -14,20 +16,57 @@ use crate::otp::code::{Code, Params};
 use crate::yemot;
 
 /// Answers a turn of a call, or gives a JSON client the code of the one account it names.
-pub async fn two_fa(
-    State(state): State<AppState>,
-    request: Api<Phones>,
-) -> Result<Response, Failure> {
+pub async fn two_fa(State(state): State<AppState>, request: Api<Phones>) -> Result<TwoFa, Failure> {
     let cx = state.context();
     let fail = |error| request.fail(error);
     if request.format == Format::Phone {
         let turn = yemot::request::turn(&request.fields).map_err(fail)?;
         let outcome = call::turn(&turn, &cx).await.map_err(fail)?;
-        return Ok(yemot::render(&outcome, turn.settings.lang).into_response());
+        return Ok(TwoFa::Spoken(yemot::render(&outcome, turn.settings.lang)));
     }
     let asked = params::code(&request.fields).map_err(fail)?;
     let (code, params) = call::read_code(&asked, &cx).await.map_err(fail)?;
-    Ok(Json(CodeBody::new(&code, &params)).into_response())
+    Ok(TwoFa::Json(
+        Json(CodeBody::new(&code, &params)).into_response(),
+    ))
+}
+
+/// [`two_fa`] on the direct way (`super::app`): the same extractor, handler and answer.
+pub fn two_fa_direct(req: Request<RequestBody>, state: AppState) -> DirectFuture {
+    Box::pin(async move {
+        let (parts, body) = req.into_parts();
+        match Api::<Phones>::read(&parts, body, &state).await {
+            Ok(request) => two_fa(State(state), request).await.into_direct(),
+            Err(refusal) => refusal.into_direct(),
+        }
+    })
+}
+
+/// What [`two_fa`] answers.
+#[derive(Debug)]
+pub enum TwoFa {
+    /// A reply for Yemot.
+    Spoken(yemot::Reply),
+    /// The JSON code.
+    Json(Response),
+}
+
+impl IntoResponse for TwoFa {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Spoken(reply) => reply.into_response(),
+            Self::Json(response) => response,
+        }
+    }
+}
+
+impl Answer for TwoFa {
+    fn into_direct(self) -> axum::http::Response<super::app::ResponseBody> {
+        match self {
+            Self::Spoken(reply) => reply.into_direct(),
+            Self::Json(response) => response.map(Into::into),
+        }
+    }
 }
 
 /// The JSON answer of `/api/2fa`.

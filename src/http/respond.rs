@@ -8,6 +8,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use super::app::{Answer, ResponseBody, Text};
 use super::extract::Format;
 use super::metrics::Outcome;
 use crate::call::{self, Lang};
@@ -130,18 +131,43 @@ impl IntoResponse for Failure {
     }
 }
 
+/// Every reply's `Content-Type`.
+const REPLY_TYPE: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
+
 impl IntoResponse for Reply {
     /// Always 200 and `text/plain; charset=utf-8`: any other status makes Yemot play M1607.
     fn into_response(self) -> Response {
         (
             StatusCode::OK,
-            [(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/plain; charset=utf-8"),
-            )],
+            [(header::CONTENT_TYPE, REPLY_TYPE)],
             axum::body::Body::from(self.into_bytes()),
         )
             .into_response()
+    }
+}
+
+impl Answer for Reply {
+    /// As [`IntoResponse`], the reply's own buffer as the body.
+    fn into_direct(self) -> axum::http::Response<ResponseBody> {
+        let (buffer, start) = self.into_buffer();
+        let mut response = axum::http::Response::new(ResponseBody::from(Text::new(buffer, start)));
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, REPLY_TYPE);
+        response
+    }
+}
+
+impl Answer for Failure {}
+
+impl Answer for super::extract::Refusal {}
+
+impl<T: Answer, E: Answer> Answer for Result<T, E> {
+    fn into_direct(self) -> axum::http::Response<ResponseBody> {
+        match self {
+            Ok(answer) => answer.into_direct(),
+            Err(answer) => answer.into_direct(),
+        }
     }
 }
 

@@ -6,8 +6,10 @@
 //! one is current. A struct deserializer would fail on such duplicates (and its errors quote the
 //! input), so the pairs are kept raw and each layer above reads and checks the few it needs.
 //!
-//! All names and values are decoded into one string, back to back, and each pair is a pair of
-//! ranges into it: one allocation for the text and one for the list, whatever the count.
+//! Each pair is a pair of ranges into one text. When the body is the whole request and needs no
+//! decoding (a form without `%` or `+`, as Yemot's own fields and base32 secrets are), that text
+//! is the body itself, shared with the buffer it arrived in: no copy and no allocation. Else
+//! every name and value is decoded into one string, back to back. The pairs are held inline.
 //!
 //! # Raw-joined values
 //!
@@ -25,6 +27,8 @@ use std::borrow::Cow;
 use std::fmt;
 use std::ops::Range;
 
+use bytes::Bytes;
+use bytestring::ByteString;
 use smallvec::SmallVec;
 
 /// Why a request's fields could not be read.
@@ -55,10 +59,33 @@ pub const LINK_PARAMETERS: [&str; 10] = [
 /// Link parameters that are also options an owner may write on a line of their own.
 const AMBIGUOUS: [&str; 3] = ["digits", "algorithm", "period"];
 
+/// Where the pairs' text is.
+enum Text {
+    /// The request body, as it arrived.
+    Shared(ByteString),
+    /// What was decoded: a copy of the body first, if pairs were found in it before.
+    Owned(String),
+}
+
+impl Default for Text {
+    fn default() -> Self {
+        Self::Owned(String::new())
+    }
+}
+
+impl Text {
+    fn as_str(&self) -> &str {
+        match self {
+            Self::Shared(shared) => shared,
+            Self::Owned(owned) => owned,
+        }
+    }
+}
+
 /// All fields of one request, query first, then body, in the order sent.
 #[derive(Default)]
 pub struct Fields {
-    text: String,
+    text: Text,
     /// A Yemot request has a dozen or two: held inline, without an allocation of their own.
     pairs: SmallVec<[(Range<u32>, Range<u32>); 24]>,
     /// Links that raw joining split, by pair index, with the ambiguous options put back.
@@ -74,12 +101,22 @@ impl Fields {
     /// that is not one flat object.
     pub fn parse(
         query: Option<&str>,
-        body: &[u8],
+        body: &Bytes,
         json: bool,
         max_pairs: usize,
     ) -> Result<Self, FieldsError> {
+        // A form body alone, in UTF-8: its pairs are ranges into the body itself.
+        let shared = match (query, json) {
+            (None, false) => ByteString::try_from(body.clone()).ok(),
+            _ => None,
+        };
         let mut fields = Self {
-            text: String::with_capacity(query.map_or(0, str::len) + body.len()),
+            text: match &shared {
+                Some(shared) => Text::Shared(shared.clone()),
+                None => Text::Owned(String::with_capacity(
+                    query.map_or(0, str::len) + body.len(),
+                )),
+            },
             pairs: SmallVec::new(),
             rejoined: Vec::new(),
         };
@@ -88,6 +125,8 @@ impl Fields {
         }
         if json {
             fields.add_json(body)?;
+        } else if let Some(shared) = &shared {
+            fields.add_form_text(shared);
         } else {
             fields.add_form(body);
         }
@@ -110,10 +149,31 @@ impl Fields {
         self.pairs.push((name, value));
     }
 
+    /// Where `s` is in the text: found in place when it is a piece of the shared body, else
+    /// added to the owned text (which starts as a copy of the body, so that the ranges found
+    /// in place so far still hold).
     fn span(&mut self, s: &str) -> Range<u32> {
-        let start = self.text.len() as u32;
-        self.text.push_str(s);
-        start..self.text.len() as u32
+        let owned = match &mut self.text {
+            Text::Shared(shared) => {
+                let base = shared.as_ptr() as usize;
+                let at = s.as_ptr() as usize;
+                if at >= base && at + s.len() <= base + shared.len() {
+                    let start = (at - base) as u32;
+                    return start..start + s.len() as u32;
+                }
+                let mut owned = String::with_capacity(shared.len() + s.len());
+                owned.push_str(shared);
+                self.text = Text::Owned(owned);
+                let Text::Owned(owned) = &mut self.text else {
+                    unreachable!("just set");
+                };
+                owned
+            }
+            Text::Owned(owned) => owned,
+        };
+        let start = owned.len() as u32;
+        owned.push_str(s);
+        start..owned.len() as u32
     }
 
     /// Adds `application/x-www-form-urlencoded` pairs. Never fails: invalid UTF-8 and stray
@@ -228,7 +288,7 @@ impl Fields {
     }
 
     fn str_at(&self, range: &Range<u32>) -> &str {
-        &self.text[range.start as usize..range.end as usize]
+        &self.text.as_str()[range.start as usize..range.end as usize]
     }
 
     /// Every pair, in the order sent.
@@ -456,6 +516,35 @@ mod tests {
         Fields::from_form(text.as_bytes())
     }
 
+    /// `body` read as a request's only text, the way the server reads it.
+    fn body(text: &'static str) -> Fields {
+        Fields::parse(None, &Bytes::from_static(text.as_bytes()), false, 100).unwrap()
+    }
+
+    #[test]
+    fn a_body_read_in_place_reads_as_one_copied() {
+        for text in [
+            "secret=JBSWY3DPEHPK3PXP&ApiPhone=0501234567&name=a",
+            // Decoding starts after pairs were found in place: those ranges must still hold.
+            "a=1&name=%D7%91%D7%A0%D7%A7&b=x+y&c=3",
+            // A raw-joined link is put back together after pairs found in place.
+            "pin=1&secret_2=otpauth://totp/Bank:me?secret=X&digits=8&issuer=Bank&z=9",
+            "",
+            "&&=&x",
+        ] {
+            let shared = body(text);
+            let copied = form(text);
+            assert_eq!(
+                shared.pairs().collect::<Vec<_>>(),
+                copied.pairs().collect::<Vec<_>>(),
+                "{text}"
+            );
+            assert_eq!(shared.rejoined, copied.rejoined, "{text}");
+        }
+        assert!(matches!(body("a=1&b=2").text, Text::Shared(_)));
+        assert_eq!(body("a=1&n=x+y").get("n"), Some("x y"));
+    }
+
     #[test]
     fn last_repeated_key_wins_and_blank_counts_as_absent() {
         let fields = form("rep=1&secret=A&rep=2&digits=+&ApiPhone=050");
@@ -491,7 +580,7 @@ mod tests {
     fn a_second_question_mark_separates_pairs() {
         let fields = Fields::parse(
             Some("secret=JBSWY3DPEHPK3PXP?ApiCallId=abc&ApiPhone=050"),
-            b"",
+            &Bytes::new(),
             false,
             10,
         )
@@ -546,7 +635,7 @@ mod tests {
     fn a_raw_link_in_a_query_keeps_its_own_question_mark_only() {
         let fields = Fields::parse(
             Some("secret_2=otpauth://totp/B:me?secret=AAA&digits=8?ApiCallId=1&ApiPhone=050"),
-            b"",
+            &Bytes::new(),
             false,
             10,
         )
@@ -570,7 +659,7 @@ mod tests {
     fn json_values_become_text() {
         let fields = Fields::parse(
             None,
-            br#"{"secret":"X","digits":8,"hangup":null,"x":true}"#,
+            &Bytes::from_static(br#"{"secret":"X","digits":8,"hangup":null,"x":true}"#),
             true,
             10,
         )
@@ -580,7 +669,7 @@ mod tests {
         assert_eq!(pairs, [("digits", "8"), ("secret", "X"), ("x", "true")]);
         for bad in [&b"[1,2]"[..], br#"{"a":{"b":1}}"#, b"secret=X"] {
             assert_eq!(
-                Fields::parse(None, bad, true, 10).unwrap_err(),
+                Fields::parse(None, &Bytes::copy_from_slice(bad), true, 10).unwrap_err(),
                 FieldsError::InvalidJson
             );
         }
@@ -588,14 +677,20 @@ mod tests {
 
     #[test]
     fn query_then_body_within_the_bound() {
-        let fields = Fields::parse(Some("digits=7&secret=A"), b"digits=8", false, 3).unwrap();
+        let fields = Fields::parse(
+            Some("digits=7&secret=A"),
+            &Bytes::from_static(b"digits=8"),
+            false,
+            3,
+        )
+        .unwrap();
         assert_eq!(
             fields.get("digits"),
             Some("8"),
             "the body comes last and wins"
         );
         assert_eq!(
-            Fields::parse(Some("a=1&b=2"), b"c=3&d=4", false, 3).unwrap_err(),
+            Fields::parse(Some("a=1&b=2"), &Bytes::from_static(b"c=3&d=4"), false, 3).unwrap_err(),
             FieldsError::TooMany
         );
         assert_eq!(format!("{fields:?}"), "Fields { count: 3, .. }");

@@ -349,6 +349,12 @@ impl Reply {
     pub fn into_bytes(self) -> bytes::Bytes {
         bytes::Bytes::from(self.body.into_bytes()).slice(self.start..)
     }
+
+    /// The buffer the reply was written into, and where in it the reply starts: the reply
+    /// without a copy, nor the shared header [`Self::into_bytes`] allocates.
+    pub fn into_buffer(self) -> (Vec<u8>, usize) {
+        (self.body.into_bytes(), self.start)
+    }
 }
 
 #[cfg(test)]
