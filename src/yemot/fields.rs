@@ -56,6 +56,21 @@ pub const LINK_PARAMETERS: [&str; 10] = [
     "color",
 ];
 
+/// What Yemot sends with every request that nothing here reads (its call ids, numbers dialled,
+/// folder on hang-up, clock, ID login; `docs/YEMOT.md`). They are
+/// counted against the bound on parameters but not kept, so that every lookup runs over the
+/// few pairs that can matter. `ApiPhone` and `ApiExtension` are read, and kept.
+pub const UNREAD: [&str; 8] = [
+    "ApiCallId",
+    "ApiYFCallId",
+    "ApiDID",
+    "ApiRealDID",
+    "ApiTime",
+    "ApiEnterID",
+    "ApiEnterIDName",
+    "ApiHangupExtension",
+];
+
 /// Link parameters that are also options an owner may write on a line of their own.
 const AMBIGUOUS: [&str; 3] = ["digits", "algorithm", "period"];
 
@@ -88,6 +103,8 @@ pub struct Fields {
     text: Text,
     /// A Yemot request has a dozen or two: held inline, without an allocation of their own.
     pairs: SmallVec<[(Range<u32>, Range<u32>); 24]>,
+    /// Pairs sent but not kept ([`UNREAD`]).
+    unread: usize,
     /// Links that raw joining split, by pair index, with the ambiguous options put back.
     rejoined: Vec<(u32, Vec<&'static str>)>,
 }
@@ -118,6 +135,7 @@ impl Fields {
                 )),
             },
             pairs: SmallVec::new(),
+            unread: 0,
             rejoined: Vec::new(),
         };
         if let Some(query) = query {
@@ -130,7 +148,7 @@ impl Fields {
         } else {
             fields.add_form(body);
         }
-        if fields.pairs.len() > max_pairs {
+        if fields.pairs.len() + fields.unread > max_pairs {
             return Err(FieldsError::TooMany);
         }
         Ok(fields)
@@ -144,6 +162,10 @@ impl Fields {
     }
 
     fn push(&mut self, name: &str, value: &str) {
+        if name.starts_with("Api") && UNREAD.contains(&name) {
+            self.unread += 1;
+            return;
+        }
         let name = self.span(name);
         let value = self.span(value);
         self.pairs.push((name, value));
@@ -579,7 +601,7 @@ mod tests {
     #[test]
     fn a_second_question_mark_separates_pairs() {
         let fields = Fields::parse(
-            Some("secret=JBSWY3DPEHPK3PXP?ApiCallId=abc&ApiPhone=050"),
+            Some("secret=JBSWY3DPEHPK3PXP?ApiExtension=abc&ApiPhone=050"),
             &Bytes::new(),
             false,
             10,
@@ -587,7 +609,23 @@ mod tests {
         .unwrap();
         let pairs: Vec<_> = fields.pairs().collect();
         assert_eq!(pairs[0], ("secret", "JBSWY3DPEHPK3PXP"));
-        assert_eq!(pairs[1], ("ApiCallId", "abc"));
+        assert_eq!(pairs[1], ("ApiExtension", "abc"));
+    }
+
+    #[test]
+    fn what_nothing_reads_is_counted_but_not_kept() {
+        let sent = "secret=A&ApiCallId=1&ApiYFCallId=2&ApiDID=3&ApiRealDID=4&ApiTime=5\
+                    &ApiEnterID=6&ApiEnterIDName=7&ApiHangupExtension=8&ApiPhone=050&ApiExtension=2";
+        let fields = Fields::parse(None, &Bytes::from_static(sent.as_bytes()), false, 11).unwrap();
+        assert_eq!(
+            fields.pairs().collect::<Vec<_>>(),
+            [("secret", "A"), ("ApiPhone", "050"), ("ApiExtension", "2")]
+        );
+        assert_eq!(
+            Fields::parse(None, &Bytes::from_static(sent.as_bytes()), false, 10).unwrap_err(),
+            FieldsError::TooMany,
+            "the bound counts them"
+        );
     }
 
     #[test]
@@ -634,7 +672,7 @@ mod tests {
     #[test]
     fn a_raw_link_in_a_query_keeps_its_own_question_mark_only() {
         let fields = Fields::parse(
-            Some("secret_2=otpauth://totp/B:me?secret=AAA&digits=8?ApiCallId=1&ApiPhone=050"),
+            Some("secret_2=otpauth://totp/B:me?secret=AAA&digits=8?ApiExtension=1&ApiPhone=050"),
             &Bytes::new(),
             false,
             10,
@@ -645,7 +683,7 @@ mod tests {
             Some("otpauth://totp/B:me?secret=AAA&digits=8")
         );
         assert_eq!(
-            (fields.get("ApiCallId"), fields.get("ApiPhone")),
+            (fields.get("ApiExtension"), fields.get("ApiPhone")),
             (Some("1"), Some("050"))
         );
     }
