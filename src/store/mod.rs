@@ -385,10 +385,14 @@ impl Store {
     pub async fn locked(&self, guess: &Guess, now: u64) -> Result<Option<u64>, Unavailable> {
         let result = match &self.backend {
             Backend::Memory(memory) => Ok(memory.locked(guess, now)),
-            Backend::Redis(redis) => redis.locked(guess, now).await,
+            Backend::Redis(redis) => Box::pin(redis.locked(guess, now)).await,
         };
         self.counted(result)
     }
+
+    // Each Redis call's future is boxed: it is several KB, and inline it would grow the future
+    // of every request that might reach the store, copied whole into the heap when a request
+    // starts, Redis or not. A Redis call allocates anyway.
 
     /// Counts `guess` at `now`, before it is judged; see the module documentation.
     ///
@@ -398,7 +402,7 @@ impl Store {
     pub async fn begin(&self, guess: &Guess, now: u64) -> Result<Attempt, Unavailable> {
         let result = match &self.backend {
             Backend::Memory(memory) => memory.begin(guess, now),
-            Backend::Redis(redis) => redis.begin(guess, now).await,
+            Backend::Redis(redis) => Box::pin(redis.begin(guess, now)).await,
         };
         self.counted(result)
     }
@@ -417,7 +421,7 @@ impl Store {
                 memory.right(guess);
                 Ok(())
             }
-            Backend::Redis(redis) => redis.right(guess).await,
+            Backend::Redis(redis) => Box::pin(redis.right(guess)).await,
         };
         self.counted(result)
     }
@@ -445,7 +449,7 @@ impl Store {
     ) -> Result<bool, Unavailable> {
         let result = match &self.backend {
             Backend::Memory(memory) => memory.claim(id, step, ttl, now),
-            Backend::Redis(redis) => redis.claim(id, step, ttl).await,
+            Backend::Redis(redis) => Box::pin(redis.claim(id, step, ttl)).await,
         };
         self.counted(result)
     }
