@@ -2,7 +2,7 @@
 //! allow-list like any phone caller.
 
 use crate::error::Error;
-use crate::otp::code::{Code, Params, code_at};
+use crate::otp::code::{Code, Generator, Params};
 
 use super::accounts;
 use super::guard::{self, Client, Context};
@@ -21,5 +21,9 @@ pub async fn read_code(
     guard::admit_client(&entry, request.pin.map(|pin| pin.0), Client::Http, cx).await?;
     let now = cx.clock.now()?;
     let params = entry.account.params;
-    Ok((code_at(&entry.account.secret, &params, now), params))
+    // The key is used once: it moves into the generator rather than being copied.
+    Ok((
+        Generator::from_secret(entry.account.secret, &params).code_at(now),
+        params,
+    ))
 }

@@ -1,19 +1,18 @@
 //! `GET|POST /api/2fa`: the current code, spoken for Yemot or as JSON for a developer.
 
-use axum::Json;
 use axum::extract::State;
-use axum::http::Request;
+use axum::http::{HeaderValue, Request, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use super::AppState;
-use super::app::{Answer, DirectFuture, RequestBody};
+use super::app::{Answer, DirectFuture, RequestBody, ResponseBody, Text};
 use super::extract::{Api, Format, Phones};
 use super::params;
 use super::respond::Failure;
 use crate::call::{self, Lang, texts::HE};
 use crate::otp::code::{Code, Params};
-use crate::yemot;
+use crate::yemot::{self, reply::Messages};
 
 /// Answers a turn of a call, or gives a JSON client the code of the one account it names.
 pub async fn two_fa(State(state): State<AppState>, request: Api<Phones>) -> Result<TwoFa, Failure> {
@@ -26,9 +25,16 @@ pub async fn two_fa(State(state): State<AppState>, request: Api<Phones>) -> Resu
     }
     let asked = params::code(&request.fields).map_err(fail)?;
     let (code, params) = call::read_code(&asked, &cx).await.map_err(fail)?;
-    Ok(TwoFa::Json(
-        Json(CodeBody::new(&code, &params)).into_response(),
-    ))
+    let spoken = yemot::render::messages(&call::code_speech(&code, None, &HE), Lang::He);
+    Ok(TwoFa::Json(json(&CodeBody::new(&code, &params, &spoken))))
+}
+
+/// `body` serialized as axum's `Json` would, into one buffer with room for a code's answer.
+fn json(body: &impl Serialize) -> Vec<u8> {
+    let mut buffer = Vec::with_capacity(320);
+    // Serializing plain structs of strings and numbers into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut buffer, body);
+    buffer
 }
 
 /// [`two_fa`] on the direct way (`super::app`): the same extractor, handler and answer.
@@ -47,24 +53,32 @@ pub fn two_fa_direct(req: Request<RequestBody>, state: AppState) -> DirectFuture
 pub enum TwoFa {
     /// A reply for Yemot.
     Spoken(yemot::Reply),
-    /// The JSON code.
-    Json(Response),
+    /// The code as JSON, serialized.
+    Json(Vec<u8>),
 }
+
+/// The `Content-Type` of a JSON answer, as axum's `Json` writes it.
+const JSON: HeaderValue = HeaderValue::from_static("application/json");
 
 impl IntoResponse for TwoFa {
     fn into_response(self) -> Response {
         match self {
             Self::Spoken(reply) => reply.into_response(),
-            Self::Json(response) => response,
+            Self::Json(body) => ([(header::CONTENT_TYPE, JSON)], body).into_response(),
         }
     }
 }
 
 impl Answer for TwoFa {
-    fn into_direct(self) -> axum::http::Response<super::app::ResponseBody> {
+    fn into_direct(self) -> axum::http::Response<ResponseBody> {
         match self {
             Self::Spoken(reply) => reply.into_direct(),
-            Self::Json(response) => response.map(Into::into),
+            Self::Json(body) => {
+                let mut response =
+                    axum::http::Response::new(ResponseBody::from(Text::new(body, 0)));
+                response.headers_mut().insert(header::CONTENT_TYPE, JSON);
+                response
+            }
         }
     }
 }
@@ -84,11 +98,11 @@ struct CodeBody<'a> {
     /// Unix time at which this code stops being current.
     valid_until: u64,
     /// What Yemot would be told to say, for clients that relay it.
-    id_list_message: String,
+    id_list_message: &'a str,
 }
 
 impl<'a> CodeBody<'a> {
-    fn new(code: &'a Code, params: &Params) -> Self {
+    fn new(code: &'a Code, params: &Params, spoken: &'a Messages) -> Self {
         Self {
             code: code.as_str(),
             digits: params.digits,
@@ -97,9 +111,7 @@ impl<'a> CodeBody<'a> {
             step: code.step,
             ttl: code.ttl,
             valid_until: code.valid_until,
-            id_list_message: yemot::render::messages(&call::code_speech(code, None, &HE), Lang::He)
-                .as_str()
-                .to_owned(),
+            id_list_message: spoken.as_str(),
         }
     }
 }

@@ -307,22 +307,16 @@ impl Fields {
         }
     }
 
-    /// Adds a JSON object's members: strings as they are, numbers and booleans as their text,
-    /// `null` as absent.
+    /// Adds a JSON object's members, in the order sent: strings as they are, numbers and
+    /// booleans as their text, `null` as absent. Read straight into the pairs, without a map
+    /// or a string of its own for each name and value.
     fn add_json(&mut self, bytes: &[u8]) -> Result<(), FieldsError> {
-        use serde_json::Value;
-        let object: serde_json::Map<String, Value> =
-            serde_json::from_slice(bytes).map_err(|_| FieldsError::InvalidJson)?;
-        for (name, value) in object {
-            match value {
-                Value::String(s) => self.push(&name, &s),
-                Value::Number(n) => self.push(&name, &n.to_string()),
-                Value::Bool(b) => self.push(&name, if b { "true" } else { "false" }),
-                Value::Null => {}
-                Value::Array(_) | Value::Object(_) => return Err(FieldsError::InvalidJson),
-            }
-        }
-        Ok(())
+        use serde::de::DeserializeSeed as _;
+        let mut json = serde_json::Deserializer::from_slice(bytes);
+        json::Object(self)
+            .deserialize(&mut json)
+            .and_then(|()| json.end())
+            .map_err(|_| FieldsError::InvalidJson)
     }
 
     fn str_at(&self, range: &Range<u32>) -> &str {
@@ -537,6 +531,127 @@ fn digit_count(n: u32) -> usize {
     n.checked_ilog10().map_or(1, |l| l as usize + 1)
 }
 
+/// A flat JSON object read into [`Fields`].
+mod json {
+    use std::fmt;
+
+    use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
+
+    use super::Fields;
+
+    /// Reads one object into the fields it holds.
+    pub(super) struct Object<'f>(pub(super) &'f mut Fields);
+
+    impl<'de> DeserializeSeed<'de> for Object<'_> {
+        type Value = ();
+
+        fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+            deserializer.deserialize_map(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Object<'_> {
+        type Value = ();
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("one object")
+        }
+
+        fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<(), M::Error> {
+            while let Some(Text(name)) = map.next_key::<Text<'de>>()? {
+                match map.next_value::<Scalar<'de>>()? {
+                    Scalar::Text(value) => self.0.push(&name, &value),
+                    Scalar::Number(number) => self.0.push(&name, &number.to_string()),
+                    Scalar::Bool(b) => self.0.push(&name, if b { "true" } else { "false" }),
+                    Scalar::Null => {}
+                }
+            }
+            Ok(())
+        }
+    }
+
+    /// A string, borrowed from the body when it holds no escape.
+    struct Text<'de>(std::borrow::Cow<'de, str>);
+
+    impl<'de> de::Deserialize<'de> for Text<'de> {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            deserializer.deserialize_str(TextVisitor)
+        }
+    }
+
+    struct TextVisitor;
+
+    impl<'de> Visitor<'de> for TextVisitor {
+        type Value = Text<'de>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a string")
+        }
+
+        fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Text<'de>, E> {
+            Ok(Text(s.into()))
+        }
+
+        fn visit_str<E: de::Error>(self, s: &str) -> Result<Text<'de>, E> {
+            Ok(Text(s.to_owned().into()))
+        }
+    }
+
+    /// A member's value: anything but an array or an object.
+    enum Scalar<'de> {
+        Text(std::borrow::Cow<'de, str>),
+        Number(serde_json::Number),
+        Bool(bool),
+        Null,
+    }
+
+    impl<'de> de::Deserialize<'de> for Scalar<'de> {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            deserializer.deserialize_any(ScalarVisitor)
+        }
+    }
+
+    struct ScalarVisitor;
+
+    impl<'de> Visitor<'de> for ScalarVisitor {
+        type Value = Scalar<'de>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a string, a number, a boolean or null")
+        }
+
+        fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Scalar<'de>, E> {
+            Ok(Scalar::Text(s.into()))
+        }
+
+        fn visit_str<E: de::Error>(self, s: &str) -> Result<Scalar<'de>, E> {
+            Ok(Scalar::Text(s.to_owned().into()))
+        }
+
+        fn visit_u64<E: de::Error>(self, n: u64) -> Result<Scalar<'de>, E> {
+            Ok(Scalar::Number(n.into()))
+        }
+
+        fn visit_i64<E: de::Error>(self, n: i64) -> Result<Scalar<'de>, E> {
+            Ok(Scalar::Number(n.into()))
+        }
+
+        fn visit_f64<E: de::Error>(self, n: f64) -> Result<Scalar<'de>, E> {
+            serde_json::Number::from_f64(n)
+                .map(Scalar::Number)
+                .ok_or_else(|| E::custom("not a finite number"))
+        }
+
+        fn visit_bool<E: de::Error>(self, b: bool) -> Result<Scalar<'de>, E> {
+            Ok(Scalar::Bool(b))
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<Scalar<'de>, E> {
+            Ok(Scalar::Null)
+        }
+    }
+}
+
 // A custom Debug: the values hold secrets, PINs and the caller's number.
 impl fmt::Debug for Fields {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -720,10 +835,39 @@ mod tests {
             10,
         )
         .unwrap();
-        let mut pairs: Vec<_> = fields.pairs().collect();
-        pairs.sort_unstable();
-        assert_eq!(pairs, [("digits", "8"), ("secret", "X"), ("x", "true")]);
-        for bad in [&b"[1,2]"[..], br#"{"a":{"b":1}}"#, b"secret=X"] {
+        let pairs: Vec<_> = fields.pairs().collect();
+        assert_eq!(pairs, [("secret", "X"), ("digits", "8"), ("x", "true")]);
+        let fields = Fields::parse(
+            None,
+            &Bytes::from_static(br#" {"name":"a\"b\u05d0","n":-3,"f":1.5,"e":1e2,"name":"last"} "#),
+            true,
+            10,
+        )
+        .unwrap();
+        assert_eq!(
+            fields.pairs().collect::<Vec<_>>(),
+            [
+                ("name", "a\"b\u{5d0}"),
+                ("n", "-3"),
+                ("f", "1.5"),
+                ("e", "100.0"),
+                ("name", "last")
+            ]
+        );
+        assert_eq!(
+            fields.get("name"),
+            Some("last"),
+            "the last of a repeated name"
+        );
+        for bad in [
+            &b"[1,2]"[..],
+            br#"{"a":{"b":1}}"#,
+            br#"{"a":[1]}"#,
+            b"secret=X",
+            br#"{"a":1} x"#,
+            br#"{"a":1"#,
+            b"",
+        ] {
             assert_eq!(
                 Fields::parse(None, &Bytes::copy_from_slice(bad), true, 10).unwrap_err(),
                 FieldsError::InvalidJson
