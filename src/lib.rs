@@ -15,6 +15,7 @@
 //!   clock, accounts and their protection, sealed tokens. No HTTP, no Yemot.
 //! - [`yemot`]: Yemot's wire language: the fields it sends, the replies it understands, text
 //!   made speakable, ext.ini lines.
+//! - [`twilio`]: Twilio's wire language, not served yet: the webhook signature and TwiML.
 //! - [`store`]: what is kept between requests: failed attempts and used codes per account,
 //!   keyed by a hash of the key, in memory or in Redis.
 //! - [`error`]: every way a request can fail, with its stable code; no framework type.
@@ -36,6 +37,7 @@ pub mod http;
 pub mod otp;
 pub mod store;
 pub mod telemetry;
+pub mod twilio;
 pub mod yemot;
 
 pub use http::{AppState, ROUTES, ServeLimits, app, serve, shutdown_signal};
