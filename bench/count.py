@@ -150,7 +150,7 @@ def tool_command(tool, out):
     if tool == "instructions":
         return ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", "--quiet"]
     if tool == "allocations":
-        return ["valgrind", "--tool=dhat", f"--dhat-out-file={os.environ.get('DHAT_JSON', out + '.json')}", f"--log-file={out}"]
+        return ["valgrind", "--tool=dhat", f"--dhat-out-file={out}.json", f"--log-file={out}"]
     return ["strace", "-f", "-c", "-o", out]
 
 
