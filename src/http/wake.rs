@@ -9,6 +9,11 @@
 //! a waker of its own that, while the connection is being polled, only notes the wake and polls
 //! again before returning; any other wake (the socket, a timer, Redis) goes to the task's
 //! waker as before.
+//!
+//! A few times only: a future also wakes itself to yield (hyper does, after answering a run of
+//! pipelined requests in one poll), and a future that waits that way for other tasks to run
+//! would spin if polled again at once for ever. Past [`MAX_AGAIN`] polls the wake goes to the
+//! task, which yields to the scheduler.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -17,6 +22,10 @@ use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::task::{Context, Poll, Wake, Waker};
 
 use futures_util::task::AtomicWaker;
+
+/// Polls again at once, per poll of the task, before a self-wake is passed on: one answer's
+/// wake needs one; more means the future is yielding.
+const MAX_AGAIN: usize = 4;
 
 /// The wake state one connection shares with its waker.
 #[derive(Default)]
@@ -78,7 +87,7 @@ impl<F: Future> Future for Absorbing<F> {
         let mut this = self.project();
         this.wakes.task.register(cx.waker());
         let mut own = Context::from_waker(this.waker);
-        loop {
+        for _ in 0..=MAX_AGAIN {
             this.wakes.polling.store(true, SeqCst);
             this.wakes.woken.store(false, SeqCst);
             let polled = this.inner.as_mut().poll(&mut own);
@@ -91,6 +100,9 @@ impl<F: Future> Future for Absorbing<F> {
             }
             // Woken during the poll (by itself, or by another thread meanwhile): go on now.
         }
+        // Still waking itself: it is yielding. Back to the scheduler, to be polled again.
+        cx.waker().wake_by_ref();
+        Poll::Pending
     }
 }
 
@@ -135,6 +147,59 @@ mod tests {
                 .is_ready()
         );
         assert_eq!(count.0.load(SeqCst), 0);
+    }
+
+    #[test]
+    fn a_future_that_keeps_yielding_goes_back_to_the_scheduler() {
+        // What a spent cooperative budget looks like: woken and pending, poll after poll.
+        let count = Arc::new(Count::default());
+        let waker = Waker::from(count.clone());
+        let mut future = std::pin::pin!(Absorbing::new(SelfWaking(u32::MAX)));
+        assert!(
+            future
+                .as_mut()
+                .poll(&mut Context::from_waker(&waker))
+                .is_pending()
+        );
+        assert_eq!(
+            count.0.load(SeqCst),
+            1,
+            "the task is woken to be polled again"
+        );
+        assert_eq!(
+            future.as_mut().inner().0,
+            u32::MAX - 1 - MAX_AGAIN as u32,
+            "polled a bounded number of times"
+        );
+    }
+
+    #[tokio::test]
+    async fn pipelined_requests_are_all_answered() {
+        // A thousand requests in one write, answered by one task that wakes itself on the way.
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = axum::Router::new().route("/", axum::routing::get(|| async { "ok" }));
+        tokio::spawn(super::super::serve(
+            listener,
+            app,
+            std::future::pending(),
+            crate::config::ServeLimits::default(),
+        ));
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let one = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+        let mut all = one.repeat(999);
+        all.push_str("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        stream.write_all(all.as_bytes()).await.unwrap();
+        let mut answers = String::new();
+        tokio::time::timeout(
+            std::time::Duration::from_secs(20),
+            stream.read_to_string(&mut answers),
+        )
+        .await
+        .expect("answered within 20 s")
+        .unwrap();
+        assert_eq!(answers.matches("HTTP/1.1 200 OK").count(), 1000);
     }
 
     #[test]
