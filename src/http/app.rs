@@ -7,12 +7,14 @@
 //! service three times, boxes three futures (the handler's, of several KB, is moved into the
 //! heap), and inserts `MatchedPath` and URL parameters into the request's extensions: half the
 //! instructions and most of the allocations of a whole `/api/2fa` answer (`bench/count.py`).
-//! A row of [`super::ROUTES`] may therefore name a `direct` way too: the same handler, called
-//! through axum's own `Handler::call` with the same extractors and the same `IntoResponse`, only
-//! without the router's matching and layers. Everything else, and every method or path the
-//! table does not match exactly, goes through the router as before. Both ways are inside the
-//! one guard ([`super::guard::enter`]: panics, metrics), and `tests/api/either_way.rs` sends
-//! every route's requests both ways and compares the answers.
+//! A row of [`super::ROUTES`] may therefore name a `direct` way too: the same extractor
+//! (`extract::Api::read`, which the router's extraction calls as well), the same handler, and
+//! the same answer ([`Answer`]: axum's `IntoResponse` for the router, [`Answer::into_direct`]
+//! here, which sends a reply in the buffer it was written into), only without the router's
+//! matching, layers and boxes. Everything else, and every method or path the table does not
+//! match exactly, goes through the router as before. Both ways are inside the one guard
+//! ([`super::guard::enter`]: panics, metrics), and `tests/api/either_way.rs` sends every
+//! route's requests both ways and compares the answers.
 
 use std::convert::Infallible;
 use std::future::Future;
