@@ -75,7 +75,7 @@ impl Browser {
         Fut: std::future::Future<Output = ()>,
     {
         use futures_util::FutureExt as _;
-        let port = free_port();
+        let port = common::free_port();
         let _driver = Chromedriver(
             Command::new(CHROMEDRIVER)
                 .arg(format!("--port={port}"))
@@ -185,14 +185,6 @@ impl Browser {
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 async fn start_server(keys: Option<&str>) -> common::TestServer {

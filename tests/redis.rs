@@ -71,7 +71,7 @@ impl RedisServer {
             );
             return None;
         }
-        let port = free_port();
+        let port = common::free_port();
         let process = Command::new(REDIS_SERVER)
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
@@ -127,14 +127,6 @@ impl Drop for RedisServer {
         let _ = self.process.kill();
         let _ = self.process.wait();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// One replica on a real socket, keeping its counts in `store`.
@@ -377,7 +369,7 @@ async fn a_redis_that_cannot_write_judges_no_pin() {
     every_pin_gets_one_answer(replicas_full, &token, 10_000).await;
 
     // A read-only replica (after a failover, say).
-    let dead_primary = free_port().to_string();
+    let dead_primary = common::free_port().to_string();
     let Some(read_only) = RedisServer::start(&[
         "--maxmemory-policy",
         "noeviction",

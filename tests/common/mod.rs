@@ -14,6 +14,15 @@ use std::process::Command;
 pub use server::TestServer;
 pub use yemot_call::{Call, Played};
 
+/// A loopback port free at this moment, for a helper process (Redis, chromedriver) to listen on.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 /// Codes oathtool gives at [`VECTORS_AT`]: `(key, digits, algorithm, period, code)`, each made
 /// with `oathtool --totp=ALGORITHM -d DIGITS -s PERIODs -N @1800000000 -b KEY`.
 pub const VECTORS: [(&str, u8, &str, u64, &str); 4] = [
