@@ -24,7 +24,7 @@ use std::task::{Context, Poll};
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::http::{Request, Response};
+use axum::http::{HeaderValue, Request, Response, header};
 use axum::response::IntoResponse;
 use axum::routing::future::RouteFuture;
 use bytes::Buf;
@@ -83,6 +83,15 @@ impl Buf for Text {
         assert!(n <= self.remaining(), "advance past the end of a text");
         self.at += n;
     }
+}
+
+/// A 200 answer of `text` as `content_type`: how a direct handler sends a buffer of its own.
+pub fn text_answer(text: Text, content_type: HeaderValue) -> Response<ResponseBody> {
+    let mut response = Response::new(ResponseBody::from(text));
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, content_type);
+    response
 }
 
 /// A piece of an answer's body: a text's buffer, or axum's bytes.

@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use super::AppState;
-use super::app::{Answer, DirectFuture, RequestBody, ResponseBody, Text};
+use super::app::{Answer, DirectFuture, RequestBody, ResponseBody, Text, text_answer};
 use super::extract::{Api, Format, Phones};
 use super::params;
 use super::respond::Failure;
@@ -73,12 +73,7 @@ impl Answer for TwoFa {
     fn into_direct(self) -> axum::http::Response<ResponseBody> {
         match self {
             Self::Spoken(reply) => reply.into_direct(),
-            Self::Json(body) => {
-                let mut response =
-                    axum::http::Response::new(ResponseBody::from(Text::new(body, 0)));
-                response.headers_mut().insert(header::CONTENT_TYPE, JSON);
-                response
-            }
+            Self::Json(body) => text_answer(Text::new(body, 0), JSON),
         }
     }
 }

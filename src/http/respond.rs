@@ -8,7 +8,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use super::app::{Answer, ResponseBody, Text};
+use super::app::{Answer, ResponseBody, Text, text_answer};
 use super::extract::Format;
 use super::metrics::Outcome;
 use crate::call::{self, Lang};
@@ -150,11 +150,7 @@ impl Answer for Reply {
     /// As [`IntoResponse`], the reply's own buffer as the body.
     fn into_direct(self) -> axum::http::Response<ResponseBody> {
         let (buffer, start) = self.into_buffer();
-        let mut response = axum::http::Response::new(ResponseBody::from(Text::new(buffer, start)));
-        response
-            .headers_mut()
-            .insert(header::CONTENT_TYPE, REPLY_TYPE);
-        response
+        text_answer(Text::new(buffer, start), REPLY_TYPE)
     }
 }
 
