@@ -56,7 +56,6 @@ pub trait Answer: IntoResponse + Sized {
 }
 
 /// A text answer's buffer, sent from `at` on: the buffer the reply was written into, whole.
-#[derive(Debug)]
 pub struct Text {
     bytes: Vec<u8>,
     at: usize,
@@ -67,6 +66,13 @@ impl Text {
     pub fn new(bytes: Vec<u8>, at: usize) -> Self {
         debug_assert!(at <= bytes.len());
         Self { bytes, at }
+    }
+}
+
+// It holds a code: only its length is shown.
+impl std::fmt::Debug for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Text({} bytes)", self.remaining())
     }
 }
 

@@ -49,12 +49,21 @@ pub fn two_fa_direct(req: Request<RequestBody>, state: AppState) -> DirectFuture
 }
 
 /// What [`two_fa`] answers.
-#[derive(Debug)]
 pub enum TwoFa {
     /// A reply for Yemot.
     Spoken(yemot::Reply),
     /// The code as JSON, serialized.
     Json(Vec<u8>),
+}
+
+// Both hold a code: only the kind and the length are shown.
+impl std::fmt::Debug for TwoFa {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Spoken(reply) => write!(f, "Spoken({reply:?})"),
+            Self::Json(body) => write!(f, "Json({} bytes)", body.len()),
+        }
+    }
 }
 
 /// The `Content-Type` of a JSON answer, as axum's `Json` writes it.
@@ -107,6 +116,38 @@ impl<'a> CodeBody<'a> {
             ttl: code.ttl,
             valid_until: code.valid_until,
             id_list_message: spoken.as_str(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::call::Speech;
+    use crate::otp::{Secret, code::code_at};
+
+    #[test]
+    fn debug_of_an_answer_does_not_say_the_code() {
+        // RFC 6238's SHA1 seed at 1234567890: 005924 (oathtool -N @1234567890).
+        let secret = Secret::from_base32("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ").unwrap();
+        let code = code_at(&secret, &Params::default(), 1_234_567_890);
+        assert_eq!(code.as_str(), "005924");
+        let mut speech = Speech::new();
+        speech.code(&code);
+        let spoken = yemot::render::messages(&speech, Lang::He);
+        let json = json(&CodeBody::new(&code, &Params::default(), &spoken));
+        let said = call::Outcome::end(speech);
+        let reply = yemot::render(&said, Lang::He);
+        let (buffer, start) = yemot::render(&said, Lang::He).into_buffer();
+        assert!(String::from_utf8_lossy(&buffer).contains("d-005.d-924"));
+        for shown in [
+            format!("{:?}", TwoFa::Json(json)),
+            format!("{:?}", TwoFa::Spoken(reply)),
+            format!("{:?}", Text::new(buffer, start)),
+        ] {
+            // Neither as text nor as bytes ("0" "0" "5" is 48, 48, 53).
+            assert!(!shown.contains("005") && !shown.contains("924"), "{shown}");
+            assert!(!shown.contains("48, 48, 53"), "{shown}");
         }
     }
 }
