@@ -101,12 +101,18 @@ pub fn text_answer(text: Text, content_type: HeaderValue) -> Response<ResponseBo
 }
 
 /// A piece of an answer's body: a text's buffer, or axum's bytes.
-#[derive(Debug)]
 pub enum Chunk {
     /// A [`Text`] answer, whole.
     Text(Text),
     /// A frame of an axum body.
     Bytes(Bytes),
+}
+
+// Either may hold a code: only the length is shown.
+impl std::fmt::Debug for Chunk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Chunk({} bytes)", self.remaining())
+    }
 }
 
 impl Buf for Chunk {

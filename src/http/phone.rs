@@ -143,6 +143,14 @@ mod tests {
         for shown in [
             format!("{:?}", TwoFa::Json(json)),
             format!("{:?}", TwoFa::Spoken(reply)),
+            format!(
+                "{:?}",
+                super::super::app::Chunk::Text(Text::new(buffer.clone(), start))
+            ),
+            format!(
+                "{:?}",
+                super::super::app::Chunk::Bytes(bytes::Bytes::from(buffer.clone()))
+            ),
             format!("{:?}", Text::new(buffer, start)),
         ] {
             // Neither as text nor as bytes ("0" "0" "5" is 48, 48, 53).
