@@ -15,6 +15,11 @@
 //! is always asked after the choice, so that its guesses count against the chosen account
 //! alone and a lock on one account never closes the others. Only one PIN is ever asked in a
 //! call.
+//!
+//! A question about the code ([`Question::Repeat`], [`Question::Code`]) is only ever asked of a
+//! caller the guard let through: an edge that keeps its own state between turns may take it as
+//! proof that the PIN was passed, and say so on the next turn ([`super::request::Answers`]'s
+//! `admitted`).
 
 use std::borrow::Cow;
 
@@ -88,7 +93,12 @@ pub async fn turn<'t>(request: &'t Turn<'_>, cx: &Context<'_>) -> Result<Outcome
     } else {
         &request.plain
     };
-    if !own.is_open() {
+    if !own.is_open() && request.answers.admitted {
+        // Through the PIN already: the allow-list, which counts nothing, still holds.
+        if let Some(outcome) = guard::refused(own, request.caller, texts) {
+            return Ok(outcome);
+        }
+    } else if !own.is_open() {
         let latest = request.answers.pin;
         let gate = guard::admit(
             own,

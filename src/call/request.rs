@@ -93,6 +93,12 @@ pub struct Answers<'a> {
     pub repeat: Option<Answer<'a>>,
     /// The latest typed code.
     pub code: Option<Answer<'a>>,
+    /// The caller already gave the right PIN earlier in this call, for this same choice of
+    /// account: it is not asked (nor counted) again. Only an edge whose state between turns is
+    /// authenticated by the server itself and bound to the call may say so; an edge whose
+    /// earlier answers a client can write (Yemot re-sends them as fields) leaves it `false`,
+    /// and the PIN is judged again on every turn.
+    pub admitted: bool,
 }
 
 /// The caller, as the phone system reported them.

@@ -65,7 +65,13 @@ pub fn lang(fields: &Fields) -> Lang {
 /// of them: flow settings, the extension's protection, the accounts.
 pub fn turn(fields: &Fields) -> Result<Turn<'_>, Error> {
     Ok(Turn {
-        settings: settings(fields)?,
+        settings: settings(fields, |then| {
+            let then = then.map_or(Ok(Folder::HANGUP), Folder::parse)?;
+            if then.leads_into(fields.get("ApiExtension")) {
+                return Err(Error::ThenLoop);
+            }
+            Ok(then.into_target())
+        })?,
         plain: plain_protection(fields)?,
         accounts: accounts(fields)?,
         caller: caller(fields),
@@ -88,6 +94,8 @@ fn answers(fields: &Fields) -> Answers<'_> {
         choice: fields.get(MENU).map(|typed| Answer { round: 1, typed }),
         repeat: answer(repeat),
         code: answer(code),
+        // Anyone can write these fields: the PIN is judged again on every turn.
+        admitted: false,
     }
 }
 
@@ -99,13 +107,19 @@ pub fn caller(fields: &Fields) -> Caller<'_> {
     }
 }
 
-/// The flow settings, each with its default.
+/// The flow settings, each with its default. `then` is written as the phone system writes a
+/// place (a Yemot folder, a Twilio URL), so `place` reads it: the owner's text, or `None`, into
+/// the place to go (`None` to hang up).
 ///
 /// # Errors
 ///
-/// [`Error::Lang`], [`Error::Then`], [`Error::ThenLoop`], [`Error::WarnBelow`],
-/// [`Error::Repeat`], [`Error::Mode`], [`Error::ThenRequired`] or [`Error::Window`].
-fn settings(fields: &Fields) -> Result<Settings, Error> {
+/// Whatever `place` refuses ([`Error::Then`], [`Error::ThenLoop`]), then [`Error::Lang`],
+/// [`Error::WarnBelow`], [`Error::Repeat`], [`Error::Mode`], [`Error::ThenRequired`] or
+/// [`Error::Window`].
+pub fn settings(
+    fields: &Fields,
+    place: impl FnOnce(Option<&str>) -> Result<Option<String>, Error>,
+) -> Result<Settings, Error> {
     let [
         lang,
         text,
@@ -127,14 +141,11 @@ fn settings(fields: &Fields) -> Result<Settings, Error> {
         "success",
         "window",
     ]);
-    let then = then.map_or(Ok(Folder::HANGUP), Folder::parse)?;
-    if then.leads_into(fields.get("ApiExtension")) {
-        return Err(Error::ThenLoop);
-    }
+    let then = place(then)?;
     Settings {
         lang: lang.map_or(Ok(Lang::He), Lang::parse)?,
         intro: spoken(text),
-        then: then.into_target(),
+        then,
         warn_below: match warn_below {
             None => DEFAULT_WARN_BELOW,
             Some(v) => crate::bounded::parse(v, 0..=MAX_WARN_BELOW).ok_or(Error::WarnBelow)?,
@@ -182,7 +193,7 @@ fn yes_or_no(text: &str) -> Option<bool> {
 /// # Errors
 ///
 /// [`Error::Pin`] or [`Error::Allow`] for a setting that cannot be used.
-fn plain_protection(fields: &Fields) -> Result<Protection, Error> {
+pub fn plain_protection(fields: &Fields) -> Result<Protection, Error> {
     let [pin, allow] = fields.last_of(["pin", "allow"]);
     Ok(Protection {
         pin: pin.map(Pin::parse).transpose()?,
@@ -198,7 +209,7 @@ fn plain_protection(fields: &Fields) -> Result<Protection, Error> {
 ///
 /// [`Error::MissingSecret`] when there is no account at all; a bad option;
 /// [`Error::SplitLink`] for a link whose raw pieces may belong to another account.
-fn accounts(fields: &Fields) -> Result<Accounts<'_>, Error> {
+pub fn accounts(fields: &Fields) -> Result<Accounts<'_>, Error> {
     // Most requests have one account: skip the menu scan unless a numbered name is there.
     let menu = fields
         .pairs()
