@@ -235,6 +235,23 @@ impl SealKeys {
         Ok(token)
     }
 
+    /// A key for `purpose` from each seal key, in the same order (the first is the newest):
+    /// HMAC-SHA256 of the purpose's name under the seal key. Every replica with the same
+    /// `SEAL_KEYS` derives the same keys, and none of them opens a token.
+    pub fn derive(&self, purpose: &str) -> Vec<Zeroizing<[u8; 32]>> {
+        use hmac::{Hmac, KeyInit as _, Mac as _};
+        self.0
+            .iter()
+            .map(|key| {
+                let mut mac = <Hmac<sha2::Sha256>>::new_from_slice(&key.key)
+                    .unwrap_or_else(|_| unreachable!("HMAC accepts every key length"));
+                mac.update(b"yemot-2fa:derive:");
+                mac.update(purpose.as_bytes());
+                Zeroizing::new(mac.finalize().into_bytes().into())
+            })
+            .collect()
+    }
+
     /// Opens a token sealed under any of the keys.
     ///
     /// # Errors
@@ -327,6 +344,20 @@ mod tests {
 
     const K1: &str = "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
     const K2: &str = "k2:ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8";
+
+    #[test]
+    fn derived_keys_are_hmac_sha256_of_the_purpose_newest_first() {
+        let keys = SealKeys::parse(&format!("{K1},{K2}")).unwrap().unwrap();
+        let derived = keys.derive("twilio-ticket");
+        assert_eq!(derived.len(), 2);
+        // Python: hmac.new(bytes(range(32)), b"yemot-2fa:derive:twilio-ticket", sha256).
+        assert_eq!(
+            data_encoding::HEXLOWER.encode(&derived[0][..]),
+            "64c98da804b7c7616b0eb99d960d232b87dcde2e5e7b2085aa6582d414c94572"
+        );
+        assert_ne!(derived[0], derived[1]);
+        assert_ne!(keys.derive("another")[0], derived[0]);
+    }
 
     /// Sealed under K1 by the first release (`yemot-2fa seal --pin --digits 8 --algorithm
     /// SHA256 --period 60 --name הבנק --allow 0501234567`, PIN 4321, the RFC SHA1 seed).
