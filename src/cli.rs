@@ -22,6 +22,7 @@ use crate::otp::code::Algorithm;
 use crate::otp::seal::{self, SealError, SealKeys, SealedAccount};
 use crate::store::Store;
 use crate::telemetry;
+use crate::twilio::signature::AuthTokens;
 use crate::yemot::ext_ini;
 
 /// Reads two-factor (TOTP) codes aloud over the phone through a Yemot Hamashiach API extension.
@@ -225,9 +226,16 @@ pub fn wire(config: Config) -> Result<AppState, ConfigError> {
         Some(url) => Store::redis(&url.0).map_err(named("REDIS_URL"))?,
         None => Store::memory(config.limiter_capacity),
     };
+    let twilio = config
+        .twilio_auth_tokens
+        .as_ref()
+        .map(|list| AuthTokens::parse(&list.0).ok_or("one or more auth tokens, comma-separated"))
+        .transpose()
+        .map_err(named("TWILIO_AUTH_TOKEN"))?;
     Ok(AppState::default()
         .with_tokens(tokens)
         .with_seal_keys(seal_keys)
+        .with_twilio_tokens(twilio)
         .with_public_url(config.public_url)
         .with_limits(config.limits)
         .with_store(store)
@@ -342,7 +350,8 @@ fn log_start(state: &AppState, address: Option<SocketAddr>) {
     let address = address.map_or_else(|| "?".into(), |a| a.to_string());
     let seal_key = state.seal_keys.as_ref().map(|k| k.sealing_id().to_owned());
     let (access_token, attempts) = (state.tokens.is_some(), state.store.kind());
-    tracing::info!(%address, version = env!("CARGO_PKG_VERSION"), access_token, seal_key, attempts, "yemot-2fa listening");
+    let twilio_signed = state.twilio_tokens.is_some();
+    tracing::info!(%address, version = env!("CARGO_PKG_VERSION"), access_token, seal_key, twilio_signed, attempts, "yemot-2fa listening");
 }
 
 /// Runs `seal` against the real standard input and `SEAL_KEYS`.

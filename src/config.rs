@@ -25,6 +25,9 @@ pub struct Config {
     pub seal_keys: Option<Hidden>,
     /// `PUBLIC_URL`: this server's address as Yemot reaches it, without a trailing slash.
     pub public_url: Option<String>,
+    /// `TWILIO_AUTH_TOKEN`: the auth tokens (comma-separated, for rotation) whose signature
+    /// every `/api/twilio` request must carry.
+    pub twilio_auth_tokens: Option<Hidden>,
     /// Per-request bounds.
     pub limits: Limits,
     /// Per-connection bounds.
@@ -263,12 +266,14 @@ impl Config {
         let hidden = |name| env.get(name).map(Hidden);
         let (access_tokens, seal_keys) = (hidden("ACCESS_TOKEN"), hidden("SEAL_KEYS"));
         let redis_url = hidden("REDIS_URL");
+        let twilio_auth_tokens = hidden("TWILIO_AUTH_TOKEN");
         Ok(Self {
             host: host.unwrap_or(DEFAULT_HOST),
             port: port.unwrap_or(DEFAULT_PORT),
             access_tokens,
             seal_keys,
             public_url,
+            twilio_auth_tokens,
             limits: Limits {
                 max_body: env.number(&MAX_BODY)? as usize,
                 max_params: env.number(&MAX_PARAMS)? as usize,
@@ -359,10 +364,11 @@ mod tests {
             ("ACCESS_TOKEN", "0123456789abcdef"),
             ("SEAL_KEYS", "k1:c2VjcmV0"),
             ("REDIS_URL", "redis://:password@host"),
+            ("TWILIO_AUTH_TOKEN", "twilio-token-1,twilio-token-2"),
         ])
         .unwrap();
         let shown = format!("{config:?}");
-        for secret in ["0123456789abcdef", "c2VjcmV0", "password"] {
+        for secret in ["0123456789abcdef", "c2VjcmV0", "password", "twilio-token"] {
             assert!(!shown.contains(secret), "{shown}");
         }
     }

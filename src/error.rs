@@ -56,6 +56,14 @@ pub enum Error {
     /// which Yemot would enter again and again.
     #[error("then leads back into this extension: set hangup or another folder")]
     ThenLoop,
+    /// 400 `invalid_then_url`: on Twilio, `then` is not `hangup` or the web address of another
+    /// service (`http://` or `https://`, not `/api/twilio` again).
+    #[error("then must be hangup or an http(s) address other than /api/twilio")]
+    ThenUrl,
+    /// 403 `bad_signature`: `TWILIO_AUTH_TOKEN` is set and the request's `X-Twilio-Signature`
+    /// is missing or does not sign this URL and these parameters.
+    #[error("the request is not signed by the Twilio account this server trusts")]
+    BadSignature,
     /// 400 `split_link`: in a menu, account `account`'s `otpauth://` link arrived split into
     /// pieces (Yemot joins ext.ini values unencoded), and a piece could be another account's
     /// setting: the owner must write the key and its settings on lines of their own.
@@ -173,6 +181,8 @@ impl Error {
         Self::Then,
         Self::SplitLink { account: 1 },
         Self::ThenLoop,
+        Self::ThenUrl,
+        Self::BadSignature,
         Self::Repeat,
         Self::Mode,
         Self::ThenRequired,
@@ -228,6 +238,8 @@ impl Error {
             Self::Then => "invalid_then",
             Self::SplitLink { .. } => "split_link",
             Self::ThenLoop => "then_loops",
+            Self::ThenUrl => "invalid_then_url",
+            Self::BadSignature => "bad_signature",
             Self::Repeat => "invalid_repeat",
             Self::Mode => "invalid_mode",
             Self::ThenRequired => "then_required",
@@ -338,7 +350,7 @@ mod tests {
         let before = codes.len();
         codes.dedup();
         assert_eq!(codes.len(), before, "a code listed twice");
-        assert_eq!(before, 47);
+        assert_eq!(before, 49);
     }
 
     #[test]

@@ -245,6 +245,14 @@ pub fn spoken(error: Error, lang: Lang) -> &'static str {
             "השלוחה שאליה יש לעבור בסיום היא השלוחה הזאת עצמה, על מנהל השלוחה להגדיר hangup או שלוחה אחרת",
             "The folder to go to at the end is this extension itself, the owner must set hangup or another folder",
         ),
+        Error::ThenUrl => (
+            "הכתובת שאליה יש לעבור בסיום שגויה, יש להגדיר hangup או כתובת אינטרנט של שירות אחר",
+            "The address to go to at the end is wrong, set hangup or the web address of another service",
+        ),
+        Error::BadSignature => (
+            "הבקשה לא נחתמה על ידי חשבון טוויליו של השירות",
+            "The request is not signed by the Twilio account of this service",
+        ),
         Error::Then => (
             "השלוחה שאליה יש לעבור בסיום שגויה, יש להגדיר hangup או נתיב שלוחה",
             "The folder to go to at the end is wrong, set hangup or a folder path",

@@ -26,7 +26,8 @@ pub async fn verify(
         .await
         .map_err(fail)?;
     Ok(match request.format {
-        Format::Json => Json(verdict).into_response(),
+        // A developers' endpoint is never answered in TwiML (`extract::Developers`).
+        Format::Json | Format::Twiml => Json(verdict).into_response(),
         Format::Phone => {
             yemot::render(&call::verify::told(&verdict, request.lang), request.lang).into_response()
         }

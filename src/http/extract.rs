@@ -36,6 +36,8 @@ pub enum Format {
     Phone,
     /// JSON.
     Json,
+    /// TwiML, for Twilio: spoken too, with HTTP 200.
+    Twiml,
 }
 
 impl Format {
@@ -68,16 +70,88 @@ impl Format {
         }
     }
 
-    /// The format of a request none of whose fields are read yet: the guard's refusals.
-    pub fn guess(headers: &HeaderMap) -> Self {
-        Self::for_phones(headers)
+    /// The format of a request to `route` none of whose fields are read yet: the guard's
+    /// refusals.
+    pub fn guess(headers: &HeaderMap, route: &str) -> Self {
+        if route == TWILIO_ROUTE {
+            Self::Twiml
+        } else {
+            Self::for_phones(headers)
+        }
     }
 }
+
+/// The route Twilio calls, whose every answer is TwiML.
+pub const TWILIO_ROUTE: &str = "/api/twilio";
 
 /// Who an endpoint is made for, which decides the answer format when the request does not.
 pub trait Audience {
     /// The answer format, given the body's kind and the headers.
     fn format(json_body: bool, headers: &HeaderMap) -> Format;
+
+    /// Whether the request, its body read, may be answered at all: checked before it takes a
+    /// place or its fields are read.
+    ///
+    /// # Errors
+    ///
+    /// The error it is refused with.
+    fn admit(_parts: &Parts, _body: &Bytes, _state: &AppState) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+/// `/api/twilio`: Twilio, whose requests are signed.
+#[derive(Debug)]
+pub struct Twilio;
+
+impl Audience for Twilio {
+    fn format(_json_body: bool, _headers: &HeaderMap) -> Format {
+        Format::Twiml
+    }
+
+    /// With `TWILIO_AUTH_TOKEN` set, only a request whose `X-Twilio-Signature` signs the URL
+    /// Twilio called (this server's public address, then the path and query as they came) and
+    /// the form parameters of its body.
+    fn admit(parts: &Parts, body: &Bytes, state: &AppState) -> Result<(), Error> {
+        let Some(tokens) = &state.twilio_tokens else {
+            return Ok(());
+        };
+        let signature = parts
+            .headers
+            .get("x-twilio-signature")
+            .and_then(|v| v.to_str().ok())
+            .ok_or(Error::BadSignature)?;
+        let path = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
+        let base = super::public_base(state, &parts.headers);
+        let params: Vec<_> = form_urlencoded::parse(body).collect();
+        let signs = |url: &str| {
+            let pairs = params.iter().map(|(n, v)| (n.as_ref(), v.as_ref()));
+            tokens.verify(signature, url, pairs)
+        };
+        // Twilio may sign an address with or without its scheme's own port.
+        let signed = signs(&format!("{base}{path}"))
+            || other_port_form(&base).is_some_and(|base| signs(&format!("{base}{path}")));
+        signed.then_some(()).ok_or(Error::BadSignature)
+    }
+}
+
+/// `base` (`scheme://host[:port]`) written the other way for its scheme's own port: with
+/// `:443` or `:80` when it has no port, without when it has that one; `None` for another port.
+fn other_port_form(base: &str) -> Option<String> {
+    let (scheme, port) = if base.starts_with("https://") {
+        ("https://", ":443")
+    } else {
+        ("http://", ":80")
+    };
+    let host = base.strip_prefix(scheme)?;
+    if let Some(bare) = host.strip_suffix(port) {
+        return Some(format!("{scheme}{bare}"));
+    }
+    // A host with a port of its own ends in `:digits` (an IPv6 address ends in `]`).
+    let has_port = host
+        .rsplit_once(':')
+        .is_some_and(|(_, p)| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    (!has_port).then(|| format!("{base}{port}"))
 }
 
 /// `/api/2fa`: phones first.
@@ -213,13 +287,15 @@ impl<A: Audience> Api<A> {
             return Err(fail(Error::PayloadTooLarge));
         }
         let body = read_body(body, &state.limits).await.map_err(fail)?;
+        A::admit(parts, &body, state).map_err(fail)?;
         let Ok(place) = state.places.clone().try_acquire_owned() else {
             state.metrics.shed();
             return Err(fail(Error::Overloaded));
         };
         let fields = Fields::parse(parts.uri.query(), &body, json, state.limits.max_params)
             .map_err(|e| fail(e.into()))?;
-        if fields.is_hangup() {
+        // Yemot's notice; Twilio tells of a hang-up to a status callback, never here.
+        if format != Format::Twiml && fields.is_hangup() {
             return Err(Refusal::Hangup);
         }
         let lang = yemot::request::lang(&fields);

@@ -31,7 +31,7 @@ pub fn enter<B, F>(
 where
     F: std::future::Future<Output = Response<ResponseBody>>,
 {
-    let format = Format::guess(req.headers());
+    let format = Format::guess(req.headers(), route);
     let counting = Counting {
         metrics: metrics.clone(),
         route,

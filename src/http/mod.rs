@@ -20,6 +20,7 @@ pub mod respond;
 pub mod seal;
 pub mod serve;
 pub mod setup;
+pub mod twilio;
 pub mod wake;
 
 use std::sync::Arc;
@@ -43,6 +44,8 @@ use crate::call::Context;
 use crate::otp::clock::Clock;
 use crate::otp::seal::SealKeys;
 use crate::store::Store;
+use crate::twilio::signature::AuthTokens;
+use crate::twilio::ticket::TicketKeys;
 
 /// What every handler shares.
 #[derive(Debug, Clone)]
@@ -55,6 +58,11 @@ pub struct AppState {
     pub seal_keys: Option<Arc<SealKeys>>,
     /// `PUBLIC_URL`: this server's address as Yemot reaches it, for ext.ini lines.
     pub public_url: Option<Arc<str>>,
+    /// `TWILIO_AUTH_TOKEN`: when set, every `/api/twilio` request must be signed with one.
+    pub twilio_tokens: Option<Arc<AuthTokens>>,
+    /// What a Twilio call's tickets are made with: derived from `SEAL_KEYS`, shared by every
+    /// replica; without them, this process's own.
+    pub tickets: Arc<TicketKeys>,
     /// Per-request bounds: body size and time, parameters, requests in flight.
     pub limits: Limits,
     /// Failed attempts and used codes: in memory, or in Redis with `REDIS_URL`.
@@ -80,6 +88,9 @@ impl Default for AppState {
             tokens: None,
             seal_keys: None,
             public_url: None,
+            twilio_tokens: None,
+            // Without randomness the server cannot run at all: the Tokio runtime needs it too.
+            tickets: Arc::new(TicketKeys::random().expect("the system gives random bytes")),
             places: Arc::new(Semaphore::new(limits.max_concurrent)),
             limits,
             store: Store::default(),
@@ -110,8 +121,21 @@ impl AppState {
 
     /// The same state, opening and sealing with `keys`.
     pub fn with_seal_keys(self, keys: Option<SealKeys>) -> Self {
+        let tickets = match &keys {
+            Some(keys) => Arc::new(TicketKeys::from_seal_keys(keys)),
+            None => self.tickets.clone(),
+        };
         Self {
             seal_keys: keys.map(Arc::new),
+            tickets,
+            ..self
+        }
+    }
+
+    /// The same state, requiring a Twilio signature under one of `tokens` on `/api/twilio`.
+    pub fn with_twilio_tokens(self, tokens: Option<AuthTokens>) -> Self {
+        Self {
+            twilio_tokens: tokens.map(Arc::new),
             ..self
         }
     }
@@ -194,6 +218,12 @@ pub const ROUTES: &[Route] = &[
         path: "/api/2fa",
         handler: || post(phone::two_fa),
         direct: Some(phone::two_fa_direct),
+    },
+    Route {
+        method: "POST",
+        path: extract::TWILIO_ROUTE,
+        handler: || post(twilio::twilio),
+        direct: None,
     },
     Route {
         method: "POST",

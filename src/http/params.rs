@@ -47,7 +47,8 @@ pub fn verify(fields: &Fields, format: Format) -> Result<VerifyRequest<'_>, Erro
             .transpose()?,
         asker: match format {
             Format::Phone => Asker::Phone(caller(fields)),
-            Format::Json => Asker::Http,
+            // Never TwiML here (`extract::Developers`); were it, the narrower client.
+            Format::Json | Format::Twiml => Asker::Http,
         },
     })
 }

@@ -14,6 +14,7 @@ use super::metrics::Outcome;
 use crate::call::{self, Lang};
 use crate::error::Error;
 use crate::otp::seal::SealError;
+use crate::twilio;
 use crate::yemot::{self, Reply};
 
 /// The HTTP status a JSON client gets for `error`.
@@ -21,7 +22,7 @@ pub fn status(error: &Error) -> StatusCode {
     match error {
         Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         Error::Unauthorized => StatusCode::UNAUTHORIZED,
-        Error::PinRequired | Error::PhoneOnly => StatusCode::FORBIDDEN,
+        Error::PinRequired | Error::PhoneOnly | Error::BadSignature => StatusCode::FORBIDDEN,
         Error::Locked { .. } => StatusCode::TOO_MANY_REQUESTS,
         Error::Sealed(SealError::NoKeys) | Error::Overloaded | Error::StoreUnavailable => {
             StatusCode::SERVICE_UNAVAILABLE
@@ -42,6 +43,7 @@ pub fn status(error: &Error) -> StatusCode {
         | Error::NotTypable
         | Error::Repeat
         | Error::ThenLoop
+        | Error::ThenUrl
         | Error::SplitLink { .. }
         | Error::Lang
         | Error::WarnBelow
@@ -106,6 +108,14 @@ impl IntoResponse for Failure {
             Format::Phone => {
                 yemot::render(&call::spoken_error(self.error, self.lang), self.lang).into_response()
             }
+            // Not Twilio's, or not for this server: no TwiML at all.
+            Format::Twiml if self.error == Error::BadSignature => {
+                (StatusCode::FORBIDDEN, "").into_response()
+            }
+            Format::Twiml => {
+                let said = call::spoken_error(self.error, self.lang);
+                Twiml(twilio::render(&said, self.lang, "")).into_response()
+            }
             Format::Json => {
                 let body = ErrorBody {
                     error: self.error.code(),
@@ -130,6 +140,33 @@ impl IntoResponse for Failure {
         response
     }
 }
+
+/// A TwiML document, for Twilio.
+pub struct Twiml(pub String);
+
+// It says the code: only its length is shown.
+impl std::fmt::Debug for Twiml {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Twiml({} bytes)", self.0.len())
+    }
+}
+
+/// TwiML's `Content-Type`.
+const TWIML_TYPE: HeaderValue = HeaderValue::from_static("text/xml; charset=utf-8");
+
+impl IntoResponse for Twiml {
+    /// Always 200: any other status makes Twilio play its own "application error" message.
+    fn into_response(self) -> Response {
+        (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, TWIML_TYPE)],
+            axum::body::Body::from(self.0),
+        )
+            .into_response()
+    }
+}
+
+impl Answer for Twiml {}
 
 /// Every reply's `Content-Type`.
 const REPLY_TYPE: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");

@@ -1,5 +1,5 @@
 //! A turn's outcome ([`crate::call::Outcome`]) written as TwiML: speech as `<Say>` in the call's
-//! voice, a question as a `<Gather>` of keypad digits posted to the next turn's URL, the end
+//! language (Hebrew in a Google voice, the one kind of Twilio voice that speaks it), a question as a `<Gather>` of keypad digits posted to the next turn's URL, the end
 //! as `<Hangup/>` or a `<Redirect>` to the owner's `then`.
 //!
 //! Silence is an answer too: a `<Gather>` posts to its action even when no key was pressed
@@ -50,11 +50,11 @@ pub fn render(outcome: &Outcome<'_>, lang: Lang, action: &str) -> String {
 
 /// One `<Say>` of `speech`: its parts a pause apart, keys and codes one character at a time.
 fn say(xml: &mut String, speech: &Speech<'_>, lang: Lang) {
-    let voice = match lang {
-        Lang::He => "he-IL",
-        Lang::En => "en-US",
-    };
-    let _ = write!(xml, r#"<Say language="{voice}">"#);
+    // Twilio's default voice speaks no Hebrew: a Hebrew `<Say>` names one that does.
+    xml.push_str(match lang {
+        Lang::He => r#"<Say language="he-IL" voice="Google.he-IL-Standard-A">"#,
+        Lang::En => r#"<Say language="en-US">"#,
+    });
     for (i, item) in speech.items().iter().enumerate() {
         if i > 0 {
             xml.push_str(", ");
@@ -126,7 +126,7 @@ mod tests {
                 "unused"
             ),
             format!(
-                r#"{HEAD}<Say language="he-IL">Your code is, 0 0 5, 9 2 4</Say><Redirect method="POST">https://example.com/next?a=1&amp;b=2</Redirect></Response>"#
+                r#"{HEAD}<Say language="he-IL" voice="Google.he-IL-Standard-A">Your code is, 0 0 5, 9 2 4</Say><Redirect method="POST">https://example.com/next?a=1&amp;b=2</Redirect></Response>"#
             )
         );
     }

@@ -18,6 +18,9 @@ mod sealed;
 #[path = "../common/server.rs"]
 mod server;
 mod socket;
+mod twilio;
+#[path = "../common/twilio_call.rs"]
+mod twilio_call;
 mod vectors;
 mod verify_mode;
 mod yemot;

@@ -7,6 +7,7 @@
 
 pub mod export;
 pub mod server;
+pub mod twilio_call;
 pub mod yemot_call;
 
 use std::process::Command;
