@@ -20,6 +20,9 @@ use yemot_2fa::call::texts::{HE, spoken};
 use yemot_2fa::error::Error;
 use yemot_2fa::otp::{Clock, SealKeys};
 use yemot_2fa::store::{StartError, Store};
+use yemot_2fa::twilio::signature::AuthTokens;
+
+use common::twilio_call::{Alternating, End, TwilioCall};
 
 const REDIS_SERVER: &str = "redis-server";
 const K1: &str = "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
@@ -196,6 +199,21 @@ fn verify_turn(key: &str, caller: &str, code: &str) -> String {
     format!("ApiPhone={caller}&ApiExtension=2&mode=verify&then=/5&secret={key}&code1={code}")
 }
 
+/// The auth token the Twilio replicas check signatures with.
+const TWILIO_AUTH: &str = "twilio-auth-token-of-the-tests";
+
+/// Two replicas sharing the Redis at `url`, `SEAL_KEYS` and a Twilio auth token.
+async fn twilio_replicas(url: &str) -> [SocketAddr; 2] {
+    let one = || async {
+        let state = AppState::with_clock(Clock::manual(T))
+            .with_seal_keys(SealKeys::parse(K1).unwrap())
+            .with_twilio_tokens(AuthTokens::parse(TWILIO_AUTH))
+            .with_store(Store::redis(url).unwrap());
+        common::TestServer::start(state).await.keep()
+    };
+    [one().await, one().await]
+}
+
 /// Sends every request of `requests` at once, each to the replica it names; the answers in
 /// order.
 async fn all_at_once<F, R>(requests: Vec<(SocketAddr, F)>) -> Vec<R>
@@ -297,6 +315,44 @@ async fn two_replicas_share_one_count_and_fail_closed_without_redis() {
     assert!(call.contains(try_later()) && !call.contains("d-"), "{call}");
     let open = phone(b, &format!("secret={RFC_SHA1}&digits=8")).await;
     assert!(open.contains("d-8900.d-5924"), "{open}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_twilio_call_goes_on_across_replicas_and_a_used_code_is_used_on_both() {
+    let Some(redis) = RedisServer::safe() else {
+        return;
+    };
+    let [a, b] = twilio_replicas(&redis.url).await;
+    let token = sealed_with_pin(a, "4321").await;
+
+    // One call whose turns a load balancer spreads over both replicas: the ticket made on one
+    // opens on the other (its key comes from the shared SEAL_KEYS), so the PIN passed on B is
+    // not asked again on A.
+    let mut call = TwilioCall::new(Alternating::new(&[a, b]), "+15551230002", Some(TWILIO_AUTH));
+    let pin = call.dial(&format!("/api/twilio?sealed={token}")).await;
+    assert_eq!(pin.text(), HE.pin_prompt);
+    let code = call.press("4321").await;
+    assert!(code.says("8 9 0 0, 5 9 2 4"), "{}", code.text());
+    let again = call.press("1").await;
+    assert!(
+        again.says("8 9 0 0, 5 9 2 4") && !again.says(HE.pin_prompt),
+        "{}",
+        again.text()
+    );
+
+    // mode=verify: a code that opened the way in a call on A is used in a call on B.
+    let voice = format!(
+        "/api/twilio?secret={GITHUB_KEY}&mode=verify&then=https%3A%2F%2Fexample.com%2Fdoor"
+    );
+    let mut first = TwilioCall::new(a, "+15551230003", Some(TWILIO_AUTH));
+    first.dial(&voice).await;
+    let opened = first.press(GITHUB_CODE).await;
+    assert_eq!(opened.end, End::Redirect("https://example.com/door".into()));
+    let mut second = TwilioCall::new(b, "+15551230003", Some(TWILIO_AUTH));
+    second.dial(&voice).await;
+    let used = second.press(GITHUB_CODE).await;
+    assert!(used.says(USED) && used.asks(), "{}", used.text());
+    assert!(!matches!(used.end, End::Redirect(_)));
 }
 
 /// Every four-digit PIN, the right one among them, sent to replicas whose store cannot take

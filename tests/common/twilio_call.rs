@@ -84,6 +84,35 @@ impl Line for SocketAddr {
     }
 }
 
+/// Replicas behind a load balancer that sends each request to the next one in turn.
+pub struct Alternating {
+    replicas: Vec<SocketAddr>,
+    sent: std::sync::atomic::AtomicUsize,
+}
+
+impl Alternating {
+    /// Turns spread over `replicas`, the first request to the first.
+    pub fn new(replicas: &[SocketAddr]) -> Self {
+        Self {
+            replicas: replicas.to_vec(),
+            sent: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+}
+
+impl Line for Alternating {
+    async fn post(
+        &self,
+        path: &str,
+        headers: &[(&str, String)],
+        body: String,
+    ) -> (u16, String, String) {
+        let n = self.sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let replica = self.replicas[n % self.replicas.len()];
+        replica.post(path, headers, body).await
+    }
+}
+
 fn content_type(headers: &axum::http::HeaderMap) -> String {
     headers
         .get("content-type")
