@@ -17,6 +17,14 @@ const TEXTS = {
     mode: 'מה השלוחה עושה', modeRead: 'מקריאה את הקוד', modeVerify: 'מבקשת מהמתקשר להקיש קוד',
     then: 'השלוחה שאליה עוברים אחרי קוד נכון', thenRead: 'השלוחה שאליה עוברים בסוף (לא חובה)',
     badThen: 'יש לכתוב שלוחה, למשל /7, 3 או ..',
+    system: 'מערכת הטלפון', systemYemot: 'ימות המשיח (ext.ini)', systemTwilio: 'Twilio (כתובת Voice)',
+    step3Twilio: 'מדביקים את הכתובת ב־Twilio',
+    thenTwilio: 'הכתובת שאליה עוברת השיחה אחרי קוד נכון', thenReadTwilio: 'הכתובת שאליה עוברת השיחה בסוף (לא חובה)',
+    badThenTwilio: 'יש לכתוב כתובת שמתחילה ב־https, של שירות אחר',
+    twilioWhere: 'במסוף של Twilio: Phone Numbers ← המספר ← Voice Configuration ← A call comes in: Webhook, הכתובת הזאת, HTTP POST',
+    twilioPlain: 'השרת לא חותם מפתחות (SEAL_KEYS), ולכן המפתח גלוי בכתובת וביומן הבקשות של Twilio',
+    twilioUnsigned: 'השרת לא בודק את החתימה של Twilio (TWILIO_AUTH_TOKEN): כל מי שיודע את הכתובת יכול לפנות אליה',
+    twilioLocal: 'הכתובת אינה https או שהיא כתובת מקומית: Twilio לא יגיע אליה. יש לפתוח את הדף בכתובת הציבורית של השרת (https).',
     addAccount: 'הוספת חשבון נוסף לתפריט',
     accounts: n => (n === 1 ? 'בתפריט: חשבון אחד' : `בתפריט: ${n} חשבונות`),
     warning: 'אזהרה: בלי קוד אישי ובלי רשימת מספרים, כל מי שמחייג לשלוחה ישמע את הקוד.',
@@ -54,6 +62,14 @@ const TEXTS = {
     mode: 'What the extension does', modeRead: 'Reads the code aloud', modeVerify: 'Asks the caller for a code',
     then: 'The folder a correct code leads to', thenRead: 'The folder to go to at the end (optional)',
     badThen: 'Write a folder, such as /7, 3 or ..',
+    system: 'Phone system', systemYemot: 'Yemot Hamashiach (ext.ini)', systemTwilio: 'Twilio (Voice URL)',
+    step3Twilio: 'Paste the URL into Twilio',
+    thenTwilio: 'The URL a correct code leads to', thenReadTwilio: 'The URL the call goes to at the end (optional)',
+    badThenTwilio: 'Write an address that starts with https, of another service',
+    twilioWhere: 'In the Twilio console: Phone Numbers → your number → Voice Configuration → A call comes in: Webhook, this URL, HTTP POST',
+    twilioPlain: 'This server does not seal keys (SEAL_KEYS), so the key shows in the URL and in Twilio\'s request log',
+    twilioUnsigned: 'This server does not check Twilio\'s signature (TWILIO_AUTH_TOKEN): anyone who knows the URL can call it',
+    twilioLocal: 'The address is not https, or is a local address: Twilio cannot reach it. Open this page at the server\'s public https address.',
     addAccount: 'Add another account to the menu',
     accounts: n => (n === 1 ? 'In the menu: 1 account' : `In the menu: ${n} accounts`),
     plainHttp: 'The api_link address is not https, or is a local address: Yemot cannot reach it, or the key would travel unencrypted. Open this page at the server\'s public https address.',
@@ -231,7 +247,7 @@ function addImported() {
 let lang = (navigator.languages || [navigator.language || ''])
   .map(l => (/^(he|iw)/i.test(l) ? 'he' : /^en/i.test(l) ? 'en' : null))
   .find(Boolean) || 'he';
-let server = { public_url: null, sealing: false, access_token: false };
+let server = { public_url: null, sealing: false, access_token: false, twilio_signed: false };
 const saved = []; // accounts already added to the menu, in memory only
 let codeTimer = null;
 let tickTimer = null;
@@ -341,8 +357,11 @@ async function refreshCode() {
   }
 }
 
-function line(lines, key, value, explain) {
-  lines.push({ text: `api_add_${lines.filter(l => l.add).length}=${key}=${value}`, add: true, explain });
+// `then` as each phone system writes it. Yemot: `/7`, `3`, `1/2`, `..`, `../2` as the server
+// takes them (`.` would enter this extension again). Twilio: an http(s) URL of another service.
+function thenOk(then, twilio) {
+  if (twilio) return /^https?:\/\/[^\s/?#]+\S*$/i.test(then) && !/\/api\/twilio\/?(\?|#|$)/i.test(then);
+  return /^(\/|(\.\.\/)*\.\.|(\.\.\/)*\/?[A-Za-z0-9_]+(\/[A-Za-z0-9_]+)*)$/.test(then);
 }
 
 async function buildExtIni() {
@@ -351,19 +370,19 @@ async function buildExtIni() {
   const pin = $('pin').value.trim();
   const allow = safeList($('allow').value);
   const pinOk = !pin || /^\d{4,12}$/.test(pin);
+  const twilio = $('system').value === 'twilio';
   // Only a code read aloud is heard by whoever dials; a guarded folder asks for one instead.
   $('warning').hidden = Boolean(pin || allow) || $('mode').value === 'verify';
   $('sealed-note').hidden = !server.sealing;
+  $('step3-title').textContent = t(twilio ? 'step3Twilio' : 'step3');
+  $('then').placeholder = twilio ? 'https…' : '/7';
   const e = t('explain');
-  // The address this page was loaded from is the one Yemot must call, unless the server was
-  // told otherwise (PUBLIC_URL): a proxy's headers cannot turn https into http here.
+  // The address this page was loaded from is the one the phone system must call, unless the
+  // server was told otherwise (PUBLIC_URL): a proxy's headers cannot turn https into http here.
   const base = (server.public_url || location.origin).replace(/\/$/, '');
-  const lines = [
-    { text: 'type=api', explain: e.type },
-    { text: `api_link=${base}/api/2fa`, explain: e.link },
-    { text: 'api_url_post=yes', explain: e.post },
-    { text: 'api_log=no', explain: e.log },
-  ];
+  // The owner's values, in order: ext.ini lines for Yemot, the Voice URL's query for Twilio.
+  const adds = [];
+  const add = (key, value, explain) => adds.push({ key, value, explain });
   const menu = accounts.length > 1;
   for (const [i, a] of accounts.entries()) {
     const n = menu ? `_${i + 1}` : '';
@@ -374,43 +393,63 @@ async function buildExtIni() {
         if (pin && pinOk) body.pin = pin;
         if (allow) body.allow = allow;
         const json = await post('/api/seal', body);
-        line(lines, `sealed${n}`, json.token, e.sealed);
+        add(`sealed${n}`, json.token, e.sealed);
       } catch (err) {
-        line(lines, `sealed${n}`, '?', `${t('badKey')} (${err.code || err.message})`);
+        add(`sealed${n}`, '?', `${t('badKey')} (${err.code || err.message})`);
       }
     } else {
-      line(lines, `secret${n}`, a.secret, e.secret);
-      if (a.digits !== '6') line(lines, `digits${n}`, a.digits, e.digits);
-      if (a.algorithm !== 'SHA1') line(lines, `algorithm${n}`, a.algorithm, e.algorithm);
-      if (a.period !== '30') line(lines, `period${n}`, a.period, e.period);
+      add(`secret${n}`, a.secret, e.secret);
+      if (a.digits !== '6') add(`digits${n}`, a.digits, e.digits);
+      if (a.algorithm !== 'SHA1') add(`algorithm${n}`, a.algorithm, e.algorithm);
+      if (a.period !== '30') add(`period${n}`, a.period, e.period);
     }
     // A sealed account takes its name from its token: a line beside it would be ignored.
-    if (a.name && !server.sealing) line(lines, `name${n}`, a.name, e.name);
+    if (a.name && !server.sealing) add(`name${n}`, a.name, e.name);
   }
   if (!server.sealing) {
-    if (pin && pinOk) line(lines, 'pin', pin, e.pin);
-    if (allow) line(lines, 'allow', allow, e.allow);
+    if (pin && pinOk) add('pin', pin, e.pin);
+    if (allow) add('allow', allow, e.allow);
   }
   const verify = $('mode').value === 'verify';
   // Where the call goes at the end: required to guard a folder, optional after reading a code.
-  $('then-label').textContent = t(verify ? 'then' : 'thenRead');
+  $('then-label').textContent = t((verify ? 'then' : 'thenRead') + (twilio ? 'Twilio' : ''));
   const then = $('then').value.trim();
-  // `/7`, `3`, `1/2`, `..`, `../2` as the server takes them; `.` would enter this extension again.
-  const thenOk = /^(\/|(\.\.\/)*\.\.|(\.\.\/)*\/?[A-Za-z0-9_]+(\/[A-Za-z0-9_]+)*)$/.test(then);
-  if (verify) line(lines, 'mode', 'verify', e.mode);
-  if (thenOk) line(lines, 'then', then, e.then);
-  if ($('voice').value === 'en') line(lines, 'lang', 'en', e.lang);
+  const thenGood = thenOk(then, twilio);
+  if (verify) add('mode', 'verify', e.mode);
+  if (thenGood) add('then', then, e.then);
+  if ($('voice').value === 'en') add('lang', 'en', e.lang);
   const token = $('token').value.trim();
+  // A URL's query is percent-encoded; an ext.ini value must read the same joined raw.
+  const tokenSafe = twilio || isSafe(token);
   if (server.access_token) {
-    line(lines, 'token', token && isSafe(token) ? token : 'YOUR_ACCESS_TOKEN', token && !isSafe(token) ? t('unsafeToken') : e.token);
+    add('token', token && tokenSafe ? token : 'YOUR_ACCESS_TOKEN', token && !tokenSafe ? t('unsafeToken') : e.token);
+  }
+  let lines;
+  if (twilio) {
+    const query = adds.map(a => `${a.key}=${encodeURIComponent(a.value)}`).join('&');
+    lines = [{ text: `${base}/api/twilio?${query}`, explain: t('twilioWhere'), whole: true }];
+  } else {
+    lines = [
+      { text: 'type=api', explain: e.type },
+      { text: `api_link=${base}/api/2fa`, explain: e.link },
+      { text: 'api_url_post=yes', explain: e.post },
+      { text: 'api_log=no', explain: e.log },
+    ].concat(adds.map((a, i) => ({ text: `api_add_${i}=${a.key}=${a.value}`, add: true, explain: a.explain })));
   }
   if (seq !== buildSeq) return; // a newer build started meanwhile
   $('extini').textContent = accounts.length ? lines.map(l => l.text).join('\n') + '\n' : '';
   const explain = $('explain');
   explain.replaceChildren();
   const local = /^http:\/\//i.test(base) || /^https?:\/\/(localhost|127\.|\[::1\]|0\.0\.0\.0)/i.test(base);
-  const thenBad = (verify || then !== '') && !thenOk;
-  for (const [bad, key] of [[!pinOk, 'badPin'], [thenBad, 'badThen'], [local, 'plainHttp']]) {
+  const thenBad = (verify || then !== '') && !thenGood;
+  const warnings = [
+    [!pinOk, 'badPin'],
+    [thenBad, twilio ? 'badThenTwilio' : 'badThen'],
+    [local, twilio ? 'twilioLocal' : 'plainHttp'],
+    [twilio && !server.sealing, 'twilioPlain'],
+    [twilio && !server.twilio_signed, 'twilioUnsigned'],
+  ];
+  for (const [bad, key] of warnings) {
     if (!bad) continue;
     const li = document.createElement('li');
     li.textContent = t(key);
@@ -418,11 +457,16 @@ async function buildExtIni() {
     explain.append(li);
   }
   if (!accounts.length) return;
-  for (const l of lines) {
+  // Twilio: where the URL goes, then what each of its values does.
+  const explained = twilio ? lines.concat(adds.map(a => ({ text: `${a.key}=`, explain: a.explain }))) : lines;
+  for (const l of explained) {
     const li = document.createElement('li');
-    const code = document.createElement('code');
-    code.textContent = l.text.split('=').slice(0, l.add ? 2 : 1).join('=');
-    li.append(code, ` — ${l.explain}`);
+    if (!l.whole) {
+      const code = document.createElement('code');
+      code.textContent = l.text.split('=').slice(0, l.add ? 2 : 1).join('=');
+      li.append(code, ' — ');
+    }
+    li.append(l.explain);
     explain.append(li);
   }
 }
@@ -474,7 +518,7 @@ async function start() {
     changed();
   });
   $('import-add').addEventListener('click', addImported);
-  for (const id of ['name', 'digits', 'algorithm', 'period', 'pin', 'allow', 'voice', 'token', 'mode', 'then']) {
+  for (const id of ['name', 'digits', 'algorithm', 'period', 'pin', 'allow', 'voice', 'token', 'mode', 'then', 'system']) {
     $(id).addEventListener('input', changed);
   }
   $('qr').addEventListener('change', () => { if ($('qr').files[0]) readQr($('qr').files[0]); });

@@ -774,3 +774,74 @@ async fn a_google_authenticator_export_in_two_qr_codes_becomes_a_menu() {
     }
     server.stop();
 }
+
+/// The token the Twilio test's server checks signatures with.
+const TWILIO_AUTH: &str = "twilio-auth-token-of-the-tests";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_twilio_choice_gives_a_sealed_voice_url_that_plays_as_twilio_would() {
+    use common::twilio_call::{End, TwilioCall};
+    if !browser_available() {
+        return;
+    }
+    // The pinned time of the oathtool vectors: JBSWY3DPEHPK3PXP reads 309848.
+    let state = AppState::with_clock(Clock::manual(common::VECTORS_AT))
+        .with_twilio_tokens(yemot_2fa::twilio::signature::AuthTokens::parse(TWILIO_AUTH));
+    let mut server = start_server_with(state, Some(KEY)).await;
+    let (base, addr) = (server.base.clone(), server.addr);
+    let code = common::vector("JBSWY3DPEHPK3PXP", 6, "SHA1", 30);
+    Browser::run(|driver| async move {
+        driver.goto(&format!("{base}/")).await;
+        driver
+            .wait_for("return document.readyState === 'complete'", "the page")
+            .await;
+        let choose = |id: &'static str, value: &'static str| {
+            format!("const s = document.getElementById('{id}'); s.value = '{value}'; s.dispatchEvent(new Event('input'))")
+        };
+        driver.run_js(&choose("system", "twilio"), json!([])).await;
+        driver.type_into("#secret", "JBSWY3DPEHPK3PXP").await;
+        driver.type_into("#pin", "4321").await;
+        let url_now = "const t = document.getElementById('extini').textContent.trim(); return t.includes('/api/twilio?') && t";
+        let read = driver.wait_for(url_now, "the Voice URL").await;
+        let read = read.as_str().unwrap().to_owned();
+        assert_eq!(driver.text("#step3-title").await, "מדביקים את הכתובת ב־Twilio");
+        let path = read.strip_prefix(&base).unwrap().to_owned();
+        assert!(path.starts_with("/api/twilio?sealed=v1.k1."), "{read}");
+        // Sealed: neither the key nor the PIN is in the URL Twilio's log will show.
+        assert!(!read.contains("JBSWY3DPEHPK3PXP") && !read.contains("4321"), "{read}");
+        let explain = driver.text("#explain").await;
+        assert!(explain.contains("Voice Configuration"), "{explain}");
+        assert!(!explain.contains("TWILIO_AUTH_TOKEN"), "this server checks signatures: {explain}");
+
+        // Played as Twilio plays it, signed: the PIN, then oathtool's code.
+        let mut call = TwilioCall::new(addr, "+15551230009", Some(TWILIO_AUTH));
+        call.dial(&path).await;
+        let said = call.press("4321").await;
+        let spoken = format!("{} {} {}, {} {} {}", &code[0..1], &code[1..2], &code[2..3], &code[3..4], &code[4..5], &code[5..6]);
+        assert!(said.says(&spoken), "{}", said.text());
+
+        // Guarding a door: the URL a correct code leads to goes into the query, encoded.
+        driver.run_js(&choose("mode", "verify"), json!([])).await;
+        driver.type_into("#then", "https://example.com/door?x=1&y=2").await;
+        let guarded = driver
+            .wait_for("const t = document.getElementById('extini').textContent.trim(); return t.includes('then=') && t", "then")
+            .await;
+        let guarded = guarded.as_str().unwrap().to_owned();
+        assert!(guarded.contains("&mode=verify&then=https%3A%2F%2Fexample.com%2Fdoor%3Fx%3D1%26y%3D2"), "{guarded}");
+        let mut call = TwilioCall::new(addr, "+15551230010", Some(TWILIO_AUTH));
+        call.dial(guarded.strip_prefix(&base).unwrap()).await;
+        call.press("4321").await;
+        let opened = call.press(&code).await;
+        assert_eq!(opened.end, End::Redirect("https://example.com/door?x=1&y=2".into()));
+
+        // This service's own Twilio address is no place to go: flagged, and left out.
+        driver.type_into("#then", &format!("{base}/api/twilio")).await;
+        driver
+            .wait_for("return [...document.querySelectorAll('#explain li.warning')].some(li => li.textContent.includes('של שירות אחר'))", "the then warning")
+            .await;
+        let lines = driver.text("#extini").await;
+        assert!(!lines.contains("then=") && lines.contains("mode=verify"), "{lines}");
+    })
+    .await;
+    server.stop();
+}

@@ -94,7 +94,8 @@ pub async fn jsqr() -> Response {
 }
 
 /// `GET /setup.json`: what the page needs to know of this server. Nothing secret: whether it
-/// seals, whether it wants a token, and `PUBLIC_URL` when set. Without it the page writes its
+/// seals, whether it wants a token, whether it checks Twilio's signature, and `PUBLIC_URL` when
+/// set. Without it the page writes its
 /// own origin into `api_link`: the address the owner reached it by, `https` included, which
 /// no proxy header can get wrong.
 pub async fn info(State(state): State<AppState>) -> Response {
@@ -103,11 +104,13 @@ pub async fn info(State(state): State<AppState>) -> Response {
         public_url: Option<String>,
         sealing: bool,
         access_token: bool,
+        twilio_signed: bool,
     }
     let mut response = axum::Json(Info {
         public_url: state.public_url.as_deref().map(str::to_owned),
         sealing: state.seal_keys.is_some(),
         access_token: state.tokens.is_some(),
+        twilio_signed: state.twilio_tokens.is_some(),
     })
     .into_response();
     response

@@ -513,7 +513,7 @@ async fn the_setup_page_and_its_assets_are_served_with_strict_headers() {
     // Without PUBLIC_URL the page writes its own origin: no Host or proxy header decides it.
     assert_eq!(
         info,
-        serde_json::json!({"public_url": null, "sealing": false, "access_token": false})
+        serde_json::json!({"public_url": null, "sealing": false, "access_token": false, "twilio_signed": false})
     );
     let pinned = app(AppState::with_clock(Clock::manual(T))
         .with_public_url(Some("https://codes.example".into())));
