@@ -60,6 +60,10 @@ pub enum Error {
     /// service (`http://` or `https://`, not `/api/twilio` again).
     #[error("then must be hangup or an http(s) address other than /api/twilio")]
     ThenUrl,
+    /// 400 `invalid_ticket`: on Twilio, the `ticket` of an `action` URL was not sealed by this
+    /// server's keys in this call: changed, moved to another call, or from another server.
+    #[error("the call's ticket is not one this server made for this call")]
+    TicketInvalid,
     /// 403 `bad_signature`: `TWILIO_AUTH_TOKEN` is set and the request's `X-Twilio-Signature`
     /// is missing or does not sign this URL and these parameters.
     #[error("the request is not signed by the Twilio account this server trusts")]
@@ -182,6 +186,7 @@ impl Error {
         Self::SplitLink { account: 1 },
         Self::ThenLoop,
         Self::ThenUrl,
+        Self::TicketInvalid,
         Self::BadSignature,
         Self::Repeat,
         Self::Mode,
@@ -239,6 +244,7 @@ impl Error {
             Self::SplitLink { .. } => "split_link",
             Self::ThenLoop => "then_loops",
             Self::ThenUrl => "invalid_then_url",
+            Self::TicketInvalid => "invalid_ticket",
             Self::BadSignature => "bad_signature",
             Self::Repeat => "invalid_repeat",
             Self::Mode => "invalid_mode",
@@ -350,7 +356,7 @@ mod tests {
         let before = codes.len();
         codes.dedup();
         assert_eq!(codes.len(), before, "a code listed twice");
-        assert_eq!(before, 49);
+        assert_eq!(before, 50);
     }
 
     #[test]

@@ -61,6 +61,14 @@ fn requests() -> Vec<Request<Body>> {
             .body(Body::from(body))
             .unwrap()
     };
+    let twilio = |query: String, digits: &str| {
+        Request::post(format!("/api/twilio?{query}"))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(format!(
+                "CallSid=CA0123&From={PHONE}&Digits={digits}"
+            )))
+            .unwrap()
+    };
     let uri = format!("otpauth%3A%2F%2Ftotp%2FBank%3Ame%3Fsecret%3D{SENTINEL}%26digits%3D8");
     // Wrong PINs and codes until the account locks, then the right ones against the lock.
     let guesses = (0..6).flat_map(|n| {
@@ -140,6 +148,14 @@ fn requests() -> Vec<Request<Body>> {
             Request::post("/api/secret")
                 .body(Body::from(format!("issuer={SENTINEL}:x&account={PHONE}")))
                 .unwrap(),
+            // Twilio: a plain key and PIN in the Voice URL, the PIN typed; and a forged ticket.
+            twilio(format!("secret={SENTINEL}&digits=8&pin={PIN}"), ""),
+            twilio(format!("secret={SENTINEL}&digits=8&pin={PIN}"), PIN),
+            twilio(format!("secret={SENTINEL}&ticket={SENTINEL}"), PIN),
+            twilio(
+                format!("secret={SENTINEL}&mode=verify&then=https%3A%2F%2Fexample.com%2F"),
+                "",
+            ),
             Request::post("/api/verify")
                 .header(header::CONTENT_TYPE, "multipart/form-data; boundary=x")
                 .body(Body::from(format!("--x\r\nsecret={SENTINEL}\r\n--x--")))

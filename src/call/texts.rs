@@ -249,6 +249,10 @@ pub fn spoken(error: Error, lang: Lang) -> &'static str {
             "הכתובת שאליה יש לעבור בסיום שגויה, יש להגדיר hangup או כתובת אינטרנט של שירות אחר",
             "The address to go to at the end is wrong, set hangup or the web address of another service",
         ),
+        Error::TicketInvalid => (
+            "השיחה לא יכולה להימשך, נא להתקשר שוב",
+            "This call cannot go on, please call again",
+        ),
         Error::BadSignature => (
             "הבקשה לא נחתמה על ידי חשבון טוויליו של השירות",
             "The request is not signed by the Twilio account of this service",

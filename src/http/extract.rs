@@ -98,6 +98,10 @@ pub trait Audience {
     fn admit(_parts: &Parts, _body: &Bytes, _state: &AppState) -> Result<(), Error> {
         Ok(())
     }
+
+    /// Whether the access token is checked here, from the request's own fields; an audience
+    /// whose options arrive otherwise checks it itself.
+    const TOKEN_IN_FIELDS: bool = true;
 }
 
 /// `/api/twilio`: Twilio, whose requests are signed.
@@ -105,6 +109,10 @@ pub trait Audience {
 pub struct Twilio;
 
 impl Audience for Twilio {
+    /// After the first turn the options, the token among them, come sealed in the ticket
+    /// (`super::twilio`).
+    const TOKEN_IN_FIELDS: bool = false;
+
     fn format(_json_body: bool, _headers: &HeaderMap) -> Format {
         Format::Twiml
     }
@@ -299,7 +307,7 @@ impl<A: Audience> Api<A> {
             return Err(Refusal::Hangup);
         }
         let lang = yemot::request::lang(&fields);
-        if let Some(tokens) = &state.tokens {
+        if let Some(tokens) = state.tokens.as_ref().filter(|_| A::TOKEN_IN_FIELDS) {
             let presented = fields
                 .get("token")
                 .filter(|t| !t.trim().is_empty())

@@ -44,6 +44,7 @@ pub fn status(error: &Error) -> StatusCode {
         | Error::Repeat
         | Error::ThenLoop
         | Error::ThenUrl
+        | Error::TicketInvalid
         | Error::SplitLink { .. }
         | Error::Lang
         | Error::WarnBelow

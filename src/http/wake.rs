@@ -12,7 +12,7 @@
 //!
 //! A few times only: a future also wakes itself to yield (hyper does, after answering a run of
 //! pipelined requests in one poll), and a future that waits that way for other tasks to run
-//! would spin if polled again at once for ever. Past [`MAX_AGAIN`] polls the wake goes to the
+//! would spin if polled again at once for ever. Past `MAX_AGAIN` polls the wake goes to the
 //! task, which yields to the scheduler.
 
 use std::future::Future;

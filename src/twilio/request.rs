@@ -1,20 +1,21 @@
 //! A Twilio webhook read into one turn of the call ([`crate::call::request::Turn`]), and the
 //! `action` URL that carries the call to its next turn.
 //!
-//! The owner's options come from the Voice URL's query and are named as for Yemot and
-//! `/api/2fa` (`crate::yemot::request` reads them); `then` alone is written Twilio's way, as a
-//! URL. Twilio's own fields are `From` (the caller) and `Digits` (the keys pressed, empty for
-//! silence). Everything earlier in the call comes from the ticket ([`super::ticket`]), never
+//! The owner's options come from the Voice URL's query on the first turn, and from the ticket
+//! after ([`super::ticket`]), which carries them since Twilio does not; they are named as for
+//! Yemot and `/api/2fa` (`crate::yemot::request` reads them), and `then` alone is written
+//! Twilio's way, as a URL. Twilio's own fields are `From` (the caller) and `Digits` (the keys
+//! pressed, empty for silence). Everything earlier in the call comes from the ticket, never
 //! from a field a client could write.
-
-use std::borrow::Cow;
 
 use crate::call::request::{Answer, Answers, Caller, Turn};
 use crate::call::{Outcome, Question};
 use crate::error::Error;
 use crate::yemot::{Fields, request as options};
 
-use super::ticket::{Asked, Binding, TICKET_SECONDS, Ticket, TicketKeys};
+use zeroize::Zeroizing;
+
+use super::ticket::{Asked, IssueError, TICKET_SECONDS, Ticket, TicketKeys};
 
 /// The query parameter the ticket travels in.
 pub const TICKET: &str = "ticket";
@@ -26,59 +27,87 @@ const MAX_THEN: usize = 1000;
 const KEYS: [&str; 10] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
 
 /// Where a call stands when a webhook arrives: the Voice URL's options, and the state the
-/// last turn left, if its ticket opened.
+/// last turn left.
 #[derive(Debug)]
 pub struct Call<'q> {
-    /// The query without the ticket, as it came: what the ticket is bound to, and what the
-    /// next `action` URL repeats.
-    options: Cow<'q, str>,
+    /// The Voice URL's query: as it came on the first turn, from the ticket after.
+    options: Options<'q>,
     /// The call's `CallSid`.
     sid: &'q str,
-    /// The state the last turn left; none on the first turn, or when the ticket was changed,
-    /// moved or expired (then the call starts over).
+    /// The state the last turn left; none on the first turn, or when the ticket was kept too
+    /// long (then the call starts over).
     pub ticket: Option<Ticket>,
+}
+
+/// Where a call's options came from.
+enum Options<'q> {
+    /// The Voice URL's own query, on the first turn.
+    Voice(&'q str),
+    /// Out of the ticket.
+    Ticket(Zeroizing<String>),
+}
+
+// The options may hold a key or a PIN: never printed.
+impl std::fmt::Debug for Options<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Voice(_) => "Voice(..)",
+            Self::Ticket(_) => "Ticket(..)",
+        })
+    }
 }
 
 impl<'q> Call<'q> {
     /// Reads the call from the request's `query` and `fields`, opening its ticket with `keys`
-    /// at `now`.
-    pub fn read(query: Option<&'q str>, fields: &'q Fields, keys: &TicketKeys, now: u64) -> Self {
+    /// at `now`: a first turn has none, and its query is the Voice URL's.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::TicketInvalid`] for a ticket these keys did not seal in this call: changed,
+    /// moved, or sealed by a server with other keys.
+    pub fn read(
+        query: Option<&'q str>,
+        fields: &'q Fields,
+        keys: &TicketKeys,
+        now: u64,
+    ) -> Result<Self, Error> {
         let query = query.unwrap_or("");
-        let is_ticket = |pair: &&str| pair.split('=').next() == Some(TICKET);
-        let ticket = query.split('&').rfind(is_ticket);
-        // The same options however they came: without the ticket, and without empty pairs.
-        let tidy = query
-            .split('&')
-            .any(|pair| pair.is_empty() || is_ticket(&pair));
-        let options = if tidy {
-            let kept: Vec<&str> = query
-                .split('&')
-                .filter(|pair| !pair.is_empty() && !is_ticket(pair))
-                .collect();
-            Cow::Owned(kept.join("&"))
-        } else {
-            Cow::Borrowed(query)
-        };
         let sid = fields.get("CallSid").unwrap_or("");
-        let ticket = ticket
-            .and_then(|pair| pair.split_once('='))
-            .and_then(|(_, text)| {
-                let binding = Binding {
-                    call: sid,
-                    options: &options,
-                };
-                keys.open(text, binding, now)
+        let ticket = query
+            .split('&')
+            .filter_map(|pair| pair.split_once('='))
+            .rfind(|(name, _)| *name == TICKET);
+        let Some((_, text)) = ticket else {
+            return Ok(Self {
+                options: Options::Voice(query),
+                sid,
+                ticket: None,
             });
-        Self {
-            options,
+        };
+        let opened = keys.open(text, sid, now).ok_or(Error::TicketInvalid)?;
+        Ok(Self {
+            options: Options::Ticket(opened.options),
             sid,
-            ticket,
+            ticket: opened.ticket,
+        })
+    }
+
+    /// The Voice URL's query, which names the accounts and options.
+    pub fn options(&self) -> &str {
+        match &self.options {
+            Options::Voice(query) => query,
+            Options::Ticket(options) => options,
         }
     }
 
-    /// The URL the answer to `outcome`'s question is posted to: this `path` again, with the
-    /// Voice URL's options and the next ticket, good for [`TICKET_SECONDS`] after `now`. `typed`
-    /// is what this turn's keys were. `None` when nothing is asked.
+    /// The URL the answer to `outcome`'s question is posted to: this `path` again, with only
+    /// the next ticket in its query, its state good for [`TICKET_SECONDS`] after `now`.
+    /// `typed` is what this turn's keys were. `None` when nothing is asked.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::TooManyParams`] for a Voice URL too long to carry ([`super::ticket::MAX_OPTIONS`]), or
+    /// [`Error::Internal`] when the system gives no randomness.
     pub fn next_action(
         &self,
         path: &str,
@@ -86,21 +115,18 @@ impl<'q> Call<'q> {
         typed: &str,
         keys: &TicketKeys,
         now: u64,
-    ) -> Option<String> {
+    ) -> Result<Option<String>, Error> {
         let Outcome::Ask(_, question) = outcome else {
-            return None;
+            return Ok(None);
         };
         let next = next_ticket(self.ticket.as_ref(), typed, question);
-        let binding = Binding {
-            call: self.sid,
-            options: &self.options,
-        };
-        let ticket = keys.issue(&next, binding, now + TICKET_SECONDS);
-        let joiner = if self.options.is_empty() { "" } else { "&" };
-        Some(format!(
-            "{path}?{options}{joiner}{TICKET}={ticket}",
-            options = self.options
-        ))
+        let ticket = keys
+            .issue(&next, self.options(), self.sid, now + TICKET_SECONDS)
+            .map_err(|e| match e {
+                IssueError::TooLong => Error::TooManyParams,
+                IssueError::NoRandomness => Error::Internal,
+            })?;
+        Ok(Some(format!("{path}?{TICKET}={ticket}")))
     }
 }
 
@@ -137,18 +163,22 @@ pub fn typed(fields: &Fields) -> &str {
     fields.get("Digits").unwrap_or("")
 }
 
-/// One turn of a Twilio call: the owner's options from the Voice URL, the caller from `From`,
-/// and the answers from `ticket` and the keys just pressed.
+/// One turn of a Twilio call: the owner's options from `options` (the Voice URL's query, read),
+/// the caller from Twilio's `fields`, and the answers from `ticket` and the keys just pressed.
 ///
 /// # Errors
 ///
 /// As for Yemot (`crate::yemot::request::turn`), with [`Error::ThenUrl`] for a `then` that is
 /// not a URL Twilio can go to.
-pub fn turn<'f>(fields: &'f Fields, ticket: Option<&Ticket>) -> Result<Turn<'f>, Error> {
+pub fn turn<'f>(
+    options: &'f Fields,
+    fields: &'f Fields,
+    ticket: Option<&Ticket>,
+) -> Result<Turn<'f>, Error> {
     Ok(Turn {
-        settings: options::settings(fields, then_url)?,
-        plain: options::plain_protection(fields)?,
-        accounts: options::accounts(fields)?,
+        settings: options::settings(options, then_url)?,
+        plain: options::plain_protection(options)?,
+        accounts: options::accounts(options)?,
         caller: caller(fields),
         answers: answers(ticket, typed(fields)),
     })

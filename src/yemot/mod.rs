@@ -1,6 +1,6 @@
 //! Yemot's wire language, and nothing else: the fields a `type=api` extension sends
 //! ([`fields`]) read into the call's typed requests ([`request`]), the commands it understands
-//! in reply ([`reply`]) written from the call's outcome ([`render`]), text made safe to speak
+//! in reply ([`reply`]) written from the call's outcome ([`render`](mod@render)), text made safe to speak
 //! ([`speak`]), and the ext.ini lines an owner pastes ([`ext_ini`]).
 //!
 //! Knows nothing of HTTP. The call flow (`crate::call`) decides what to say and ask in no wire

@@ -52,22 +52,24 @@ async fn token(app: &App, form: &str) -> String {
     answer.json()["token"].as_str().unwrap().to_owned()
 }
 
-/// The next turn's URL carries the Voice URL's own query and a ticket of 38 characters, and
-/// nothing else: no PIN, no code, no key.
-fn only_a_ticket_added(heard: &Heard, voice: &str) {
+/// The next turn's URL is this path with a ticket and nothing else, and the ticket shows no
+/// key, PIN or code: they travel sealed, if at all.
+fn only_a_ticket(heard: &Heard, secrets: &[&str]) {
     let End::Gather { action, .. } = &heard.end else {
         panic!("not a question: {}", heard.text());
     };
     let ticket = action
-        .strip_prefix(&format!("{voice}&ticket="))
+        .strip_prefix("/api/twilio?ticket=")
         .unwrap_or_else(|| panic!("{action}"));
-    assert_eq!(ticket.len(), 38, "{action}");
     assert!(
         ticket
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
         "{ticket}"
     );
+    for secret in secrets {
+        assert!(!action.contains(secret), "{secret} in {action}");
+    }
 }
 
 #[test]
@@ -108,11 +110,11 @@ async fn a_read_out_repeats_the_code_then_says_goodbye() {
             num_digits: Some(1)
         }
     );
-    only_a_ticket_added(&first, &voice);
+    only_a_ticket(&first, &[&sealed]);
     for _ in 0..2 {
         let again = call.press("1").await;
         assert!(again.says(SAID_8) && again.asks(), "{}", again.text());
-        only_a_ticket_added(&again, &voice);
+        only_a_ticket(&again, &[&sealed]);
     }
     let bye = call.press("2").await;
     assert_eq!(bye.text(), HE.goodbye);
@@ -147,7 +149,7 @@ async fn a_menu_in_english_asks_the_sealed_pin_again_after_a_wrong_one_then_neve
             ..
         }
     ));
-    only_a_ticket_added(&menu, &voice);
+    only_a_ticket(&menu, &[&mail, &bank]);
 
     let pin = call.press("2").await;
     assert_eq!(pin.text(), EN.pin_prompt);
@@ -167,7 +169,7 @@ async fn a_menu_in_english_asks_the_sealed_pin_again_after_a_wrong_one_then_neve
         "{}",
         wrong.text()
     );
-    only_a_ticket_added(&wrong, &voice);
+    only_a_ticket(&wrong, &[&bank, "1111", "4321"]);
     let code = call.press("4321").await;
     assert!(code.says(SAID_8) && code.says(EN.intro), "{}", code.text());
     assert!(!code.says(SAID_6), "the bank's 8 digits, not the mail's 6");
@@ -379,17 +381,19 @@ fn app_with(state: AppState) -> App {
 }
 
 #[tokio::test]
-async fn a_ticket_changed_moved_or_expired_starts_the_call_over_and_the_pin_is_asked() {
+async fn a_ticket_changed_moved_or_expired_never_skips_the_pin() {
     // No signatures here: the ticket must hold on its own, on a server left open.
     let clock = Clock::manual(T);
-    let app = app(AppState::with_clock(clock.clone()).with_seal_keys(SealKeys::parse(K1).unwrap()));
-    let pinned = token(&app, &format!("secret={RFC_SHA1}&digits=8&pin=4321")).await;
-    let other = token(&app, &format!("secret={RFC_SHA1}&digits=8&pin=9999")).await;
-    let voice = format!("/api/twilio?sealed={pinned}");
+    let keys = || SealKeys::parse(K1).unwrap();
+    let app = app(AppState::with_clock(clock.clone()).with_seal_keys(keys()));
+    // A plain key and PIN in the Voice URL: neither may reach an action URL.
+    let voice = format!("/api/twilio?secret={RFC_SHA1}&digits=8&pin=4321");
     let mut call = TwilioCall::new(app.clone(), CALLER, None);
-    call.dial(&voice).await;
+    let pin = call.dial(&voice).await;
+    only_a_ticket(&pin, &[RFC_SHA1, "4321"]);
     let code = call.press("4321").await;
     assert!(code.says(SAID_8), "{}", code.text());
+    only_a_ticket(&code, &[RFC_SHA1, "4321"]);
     let action = call.action().unwrap().to_owned();
     let params = call.params(Some("1"));
     let hears = |answer: (u16, String, String)| {
@@ -397,32 +401,50 @@ async fn a_ticket_changed_moved_or_expired_starts_the_call_over_and_the_pin_is_a
         crate::twilio_call::check(&answer.2).unwrap()
     };
 
-    let (ticket_at, ticket) = action.rsplit_once("ticket=").unwrap();
+    let (before, ticket) = action.rsplit_once("ticket=").unwrap();
     let mut tampered: Vec<char> = ticket.chars().collect();
-    tampered[5] = if tampered[5] == 'A' { 'B' } else { 'A' };
+    tampered[40] = if tampered[40] == 'A' { 'B' } else { 'A' };
     let tampered = format!(
-        "{ticket_at}ticket={}",
+        "{before}ticket={}",
         tampered.into_iter().collect::<String>()
     );
-    let moved = action.replace(&pinned, &other);
     let mut elsewhere = params.clone();
     for (name, value) in &mut elsewhere {
         if name == "CallSid" {
             *value = "CA99999999999999999999999999999999".into();
         }
     }
-    for (why, path, params) in [
-        ("a changed ticket", tampered.as_str(), &params),
-        ("another account's Voice URL", moved.as_str(), &params),
-        ("another call", action.as_str(), &elsewhere),
-    ] {
-        let heard = hears(call.send(path, params, None).await);
-        assert!(
-            !heard.says(SAID_8) && heard.text().contains(HE.pin_prompt),
-            "{why}: {}",
-            heard.text()
+    // A server with other SEAL_KEYS cannot open it either.
+    let other = app_with(AppState::with_clock(clock.clone()).with_seal_keys(
+        SealKeys::parse("k2:ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8").unwrap(),
+    ));
+    let stranger = TwilioCall::new(other, CALLER, None);
+    let cases = [
+        (
+            "a changed ticket",
+            hears(call.send(&tampered, &params, None).await),
+        ),
+        (
+            "another call",
+            hears(call.send(&action, &elsewhere, None).await),
+        ),
+        (
+            "another server",
+            hears(stranger.send(&action, &params, None).await),
+        ),
+    ];
+    for (why, heard) in cases {
+        assert_eq!(
+            heard.text(),
+            spoken(Error::TicketInvalid, Lang::He),
+            "{why}"
         );
+        assert_eq!(heard.end, End::Hangup, "{why}");
     }
+    // Options written beside a good ticket are not read: the ticket's own are.
+    let beside = action.replace("?ticket=", "?secret=JBSWY3DPEHPK3PXP&ticket=");
+    let heard = hears(call.send(&beside, &params, None).await);
+    assert!(heard.says(SAID_8), "{}", heard.text());
     // Unchanged and in time, it goes on without the PIN.
     let heard = hears(call.send(&action, &params, None).await);
     assert!(
@@ -430,10 +452,10 @@ async fn a_ticket_changed_moved_or_expired_starts_the_call_over_and_the_pin_is_a
         "{}",
         heard.text()
     );
-    // Five minutes on, it has expired.
+    // Five minutes on, its state has expired: the call starts over, at the PIN.
     clock.set(T + 301);
     let heard = hears(call.send(&action, &params, None).await);
-    assert!(heard.text().contains(HE.pin_prompt), "{}", heard.text());
+    assert_eq!(heard.text(), HE.pin_prompt);
 }
 
 #[tokio::test]
