@@ -132,21 +132,22 @@ impl<'q> Call<'q> {
 
 /// The ticket of a turn that asks `question`, after one that left `before` and heard `typed`.
 /// The PIN is passed once a question about the code is asked: the call flow asks one only of a
-/// caller it let through (`crate::call::flow`).
+/// caller it let through (`crate::call::flow`). A pass holds for the choice it was made under
+/// and no other: never across a menu.
 fn next_ticket(before: Option<&Ticket>, typed: &str, question: &Question) -> Ticket {
+    let chose_now = matches!(before, Some(b) if b.asked == Asked::Menu);
     let choice = match before {
-        Some(Ticket {
-            asked: Asked::Menu, ..
-        }) => menu_key(typed),
+        Some(_) if chose_now => menu_key(typed),
         Some(before) => before.choice,
         None => None,
     };
     let asked = Asked::of(question);
+    let about_the_code = matches!(asked, Asked::Repeat(_) | Asked::Code(_));
+    let kept = before.is_some_and(|b| b.admitted) && !chose_now && asked != Asked::Menu;
     Ticket {
         asked,
         choice,
-        admitted: before.is_some_and(|b| b.admitted)
-            || matches!(asked, Asked::Repeat(_) | Asked::Code(_)),
+        admitted: about_the_code || kept,
     }
 }
 
@@ -300,6 +301,21 @@ mod tests {
         let passed = next_ticket(Some(&asked_pin), "7351", &repeat);
         assert_eq!((passed.choice, passed.admitted), (Some(4), true));
         assert!(next_ticket(None, "", &repeat).admitted);
+        // A pass never outlives the choice it was made under.
+        let odd = Ticket {
+            asked: Asked::Menu,
+            choice: Some(1),
+            admitted: true,
+        };
+        assert!(!next_ticket(Some(&odd), "2", &pin).admitted);
+        let passed_then_menu = next_ticket(
+            Some(&passed),
+            "",
+            &Question::Menu {
+                keys: [1, 2].into_iter().collect(),
+            },
+        );
+        assert!(!passed_then_menu.admitted);
         assert_eq!(next_ticket(Some(&menu_answered), "0", &pin).choice, None);
         assert_eq!(next_ticket(Some(&menu_answered), "12", &pin).choice, None);
     }

@@ -487,15 +487,16 @@ async fn wrong_pins_on_twilio_lock_the_same_caller_on_yemot() {
 async fn with_an_access_token_the_voice_url_carries_it_and_every_turn_holds_it() {
     const ACCESS: &str = "test-access-token-0123456789";
     let app = app_with(
-        state(Clock::manual(T))
-            .with_tokens(yemot_2fa::http::AccessTokens::parse(ACCESS).unwrap()),
+        state(Clock::manual(T)).with_tokens(yemot_2fa::http::AccessTokens::parse(ACCESS).unwrap()),
     );
     let mut call = call(&app);
     let refused = call.dial(&format!("/api/twilio?secret={RFC_SHA1}")).await;
     assert_eq!(refused.text(), spoken(Error::Unauthorized, Lang::He));
     let mut call = self::call(&app);
     let code = call
-        .dial(&format!("/api/twilio?secret={RFC_SHA1}&token={ACCESS}&lang=en"))
+        .dial(&format!(
+            "/api/twilio?secret={RFC_SHA1}&token={ACCESS}&lang=en"
+        ))
         .await;
     assert!(code.says(SAID_6), "{}", code.text());
     only_a_ticket(&code, &[ACCESS]);
