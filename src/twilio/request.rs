@@ -8,12 +8,12 @@
 //! pressed, empty for silence). Everything earlier in the call comes from the ticket, never
 //! from a field a client could write.
 
+use zeroize::Zeroizing;
+
 use crate::call::request::{Answer, Answers, Caller, Turn};
 use crate::call::{Outcome, Question};
 use crate::error::Error;
 use crate::yemot::{Fields, request as options};
-
-use zeroize::Zeroizing;
 
 use super::ticket::{Asked, IssueError, TICKET_SECONDS, Ticket, TicketKeys};
 
@@ -106,8 +106,9 @@ impl<'q> Call<'q> {
     ///
     /// # Errors
     ///
-    /// [`Error::TooManyParams`] for a Voice URL too long to carry ([`super::ticket::MAX_OPTIONS`]), or
-    /// [`Error::Internal`] when the system gives no randomness.
+    /// [`Error::TooManyParams`] for a Voice URL too long to carry
+    /// ([`super::ticket::MAX_OPTIONS`]), or [`Error::Internal`] when the system gives no
+    /// randomness.
     pub fn next_action(
         &self,
         path: &str,
