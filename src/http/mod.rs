@@ -220,6 +220,12 @@ pub const ROUTES: &[Route] = &[
         direct: Some(phone::two_fa_direct),
     },
     Route {
+        method: "GET",
+        path: extract::TWILIO_ROUTE,
+        handler: || get(twilio::twilio),
+        direct: None,
+    },
+    Route {
         method: "POST",
         path: extract::TWILIO_ROUTE,
         handler: || post(twilio::twilio),

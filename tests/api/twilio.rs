@@ -504,3 +504,45 @@ async fn with_an_access_token_the_voice_url_carries_it_and_every_turn_holds_it()
     let again = call.press("1").await;
     assert!(again.says(SAID_6), "{}", again.text());
 }
+
+#[tokio::test]
+async fn a_voice_url_set_to_get_is_answered_and_the_call_goes_on_by_post() {
+    let app = server();
+    let call = call(&app);
+    // Twilio's GET: its parameters appended to the Voice URL's query, the whole URL signed.
+    let query: String = call
+        .params(None)
+        .iter()
+        .map(|(n, v)| {
+            format!(
+                "&{n}={}",
+                form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>()
+            )
+        })
+        .collect();
+    let path = format!("/api/twilio?secret={RFC_SHA1}&pin=4321{query}");
+    let get = |signature: String| {
+        Request::get(path.as_str())
+            .header("host", "2fa.example.com")
+            .header("x-forwarded-proto", "https")
+            .header("x-twilio-signature", signature)
+            .body(Body::empty())
+            .unwrap()
+    };
+    let unsigned = send(&app, get("AAAA".into())).await;
+    assert_eq!(unsigned.status, 403);
+    let answer = send(&app, get(sign(AUTH, &format!("{PUBLIC}{path}"), &[]))).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let heard = crate::twilio_call::check(&answer.body).unwrap();
+    assert_eq!(heard.text(), HE.pin_prompt);
+    only_a_ticket(&heard, &[RFC_SHA1, "4321"]);
+    // The rest of the call is posted to the action, as any other.
+    let End::Gather { action, .. } = heard.end else {
+        unreachable!()
+    };
+    let mut rest = TwilioCall::new(app.clone(), CALLER, Some(AUTH));
+    rest.sid = call.sid.clone();
+    let params = rest.params(Some("4321"));
+    let code = rest.post(&action, &params).await;
+    assert!(code.says(SAID_6), "{}", code.text());
+}
