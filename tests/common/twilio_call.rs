@@ -31,6 +31,21 @@ pub trait Line {
     ) -> impl std::future::Future<Output = (u16, String, String)>;
 }
 
+/// What every request of the simulator carries besides its own headers: a form, and the headers
+/// of the TLS proxy in front of the server, which make its public address [`PUBLIC`].
+const HEADERS: [(&str, &str); 3] = [
+    ("content-type", "application/x-www-form-urlencoded"),
+    ("host", "2fa.example.com"),
+    ("x-forwarded-proto", "https"),
+];
+
+/// [`HEADERS`], then `headers`.
+fn all_headers<'h>(headers: &'h [(&str, String)]) -> impl Iterator<Item = (&'h str, &'h str)> {
+    HEADERS
+        .into_iter()
+        .chain(headers.iter().map(|(n, v)| (*n, v.as_str())))
+}
+
 impl Line for App {
     async fn post(
         &self,
@@ -38,12 +53,9 @@ impl Line for App {
         headers: &[(&str, String)],
         body: String,
     ) -> (u16, String, String) {
-        let mut req = Request::post(path)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header("host", "2fa.example.com")
-            .header("x-forwarded-proto", "https");
-        for (name, value) in headers {
-            req = req.header(*name, value);
+        let mut req = Request::post(path);
+        for (name, value) in all_headers(headers) {
+            req = req.header(name, value);
         }
         let response = self
             .clone()
@@ -64,22 +76,13 @@ impl Line for SocketAddr {
         headers: &[(&str, String)],
         body: String,
     ) -> (u16, String, String) {
-        let mut req = reqwest::Client::new()
-            .post(format!("http://{self}{path}"))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header("host", "2fa.example.com")
-            .header("x-forwarded-proto", "https");
-        for (name, value) in headers {
-            req = req.header(*name, value);
+        let mut req = reqwest::Client::new().post(format!("http://{self}{path}"));
+        for (name, value) in all_headers(headers) {
+            req = req.header(name, value);
         }
         let response = req.body(body).send().await.unwrap();
         let status = response.status().as_u16();
-        let kind = response
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned();
+        let kind = content_type(response.headers());
         (status, kind, response.text().await.unwrap())
     }
 }
