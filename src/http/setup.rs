@@ -95,9 +95,8 @@ pub async fn jsqr() -> Response {
 
 /// `GET /setup.json`: what the page needs to know of this server. Nothing secret: whether it
 /// seals, whether it wants a token, whether it checks Twilio's signature, and `PUBLIC_URL` when
-/// set. Without it the page writes its
-/// own origin into `api_link`: the address the owner reached it by, `https` included, which
-/// no proxy header can get wrong.
+/// set. Without it the page writes its own origin into `api_link`: the address the owner reached
+/// it by, `https` included, which no proxy header can get wrong.
 pub async fn info(State(state): State<AppState>) -> Response {
     #[derive(Serialize)]
     struct Info {

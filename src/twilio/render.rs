@@ -1,6 +1,7 @@
 //! A turn's outcome ([`crate::call::Outcome`]) written as TwiML: speech as `<Say>` in the call's
-//! language (Hebrew in a Google voice, the one kind of Twilio voice that speaks it), a question as a `<Gather>` of keypad digits posted to the next turn's URL, the end
-//! as `<Hangup/>` or a `<Redirect>` to the owner's `then`.
+//! language (Hebrew in a Google voice, since Twilio's default voices speak none), a question as
+//! a `<Gather>` of keypad digits posted to the next turn's URL, the end as `<Hangup/>` or a
+//! `<Redirect>` to the owner's `then`.
 //!
 //! Silence is an answer too: a `<Gather>` posts to its action even when no key was pressed
 //! (`actionOnEmptyResult`), so that the call flow decides what silence means, as it does for

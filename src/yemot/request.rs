@@ -2,7 +2,9 @@
 //! place that knows the names, of the owner's ext.ini values (`secret_1`, `digits`, `then` …),
 //! of Yemot's own fields (`ApiPhone`, `ApiExtension`) and of the answers to the questions this
 //! service asks, each in a round of its own (`pin2`, `acct`, `rep3`, `code1`; see
-//! [`question_name`]). Read once per request, borrowing the texts.
+//! [`question_name`]). Read once per request, borrowing the texts. The owner's options are the
+//! same on every phone system, so `crate::twilio::request` reads them here too ([`settings`],
+//! [`plain_protection`], [`accounts`]), with its own reader of `then`.
 
 use crate::call::flow::MAX_REPEATS;
 use crate::call::guard::MAX_PIN_ATTEMPTS;
