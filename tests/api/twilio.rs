@@ -103,13 +103,13 @@ async fn a_read_out_repeats_the_code_then_says_goodbye() {
     assert_eq!(first.lang, "he-IL");
     assert_eq!(first.said.iter().filter(|s| s.contains(SAID_8)).count(), 1);
     assert!(first.says(HE.repeat_prompt), "{}", first.text());
-    assert_eq!(
+    assert!(matches!(
         first.end,
         End::Gather {
-            action: first_action(&first),
-            num_digits: Some(1)
+            num_digits: Some(1),
+            ..
         }
-    );
+    ));
     only_a_ticket(&first, &[&sealed]);
     for _ in 0..2 {
         let again = call.press("1").await;
@@ -119,13 +119,6 @@ async fn a_read_out_repeats_the_code_then_says_goodbye() {
     let bye = call.press("2").await;
     assert_eq!(bye.text(), HE.goodbye);
     assert_eq!(bye.end, End::Hangup);
-}
-
-fn first_action(heard: &Heard) -> String {
-    match &heard.end {
-        End::Gather { action, .. } => action.clone(),
-        other => panic!("{other:?}"),
-    }
 }
 
 #[tokio::test]

@@ -302,15 +302,6 @@ impl<L: Line> TwilioCall<L> {
             self.turns.last()
         );
     }
-
-    /// The TwiML of every turn, one a line, with what was pressed before it.
-    pub fn transcript(&self) -> String {
-        self.turns
-            .iter()
-            .map(|t| t.twiml.clone())
-            .collect::<Vec<_>>()
-            .join("\n")
-    }
 }
 
 /// `action` resolved against `current` (path and query), as Twilio resolves a relative URL.
