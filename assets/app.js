@@ -18,10 +18,10 @@ const TEXTS = {
     then: 'השלוחה שאליה עוברים אחרי קוד נכון', thenRead: 'השלוחה שאליה עוברים בסוף (לא חובה)',
     badThen: 'יש לכתוב שלוחה, למשל /7, 3 או ..',
     system: 'מערכת הטלפון', systemYemot: 'ימות המשיח (ext.ini)', systemTwilio: 'Twilio (כתובת Voice)',
-    step3Twilio: 'מדביקים את הכתובת ב־Twilio',
+    step3Twilio: 'מדביקים את הכתובת ב־Twilio', sealedNoteTwilio: 'המפתח חתום: בכתובת יש רק אסימון שרק השרת הזה יכול לפתוח.',
     thenTwilio: 'הכתובת שאליה עוברת השיחה אחרי קוד נכון', thenReadTwilio: 'הכתובת שאליה עוברת השיחה בסוף (לא חובה)',
     badThenTwilio: 'יש לכתוב כתובת שמתחילה ב־https, של שירות אחר',
-    twilioWhere: 'במסוף של Twilio: Phone Numbers ← המספר ← Voice Configuration ← A call comes in: Webhook, הכתובת הזאת, HTTP POST',
+    twilioWhere: 'במסוף של Twilio: \u2066Phone Numbers\u2069 ← המספר ← \u2066Voice Configuration\u2069 ← \u2066A call comes in\u2069: \u2066Webhook\u2069, הכתובת הזאת, \u2066HTTP POST\u2069',
     twilioPlain: 'השרת לא חותם מפתחות (SEAL_KEYS), ולכן המפתח גלוי בכתובת וביומן הבקשות של Twilio',
     twilioUnsigned: 'השרת לא בודק את החתימה של Twilio (TWILIO_AUTH_TOKEN): כל מי שיודע את הכתובת יכול לפנות אליה',
     twilioLocal: 'הכתובת אינה https או שהיא כתובת מקומית: Twilio לא יגיע אליה. יש לפתוח את הדף בכתובת הציבורית של השרת (https).',
@@ -63,7 +63,7 @@ const TEXTS = {
     then: 'The folder a correct code leads to', thenRead: 'The folder to go to at the end (optional)',
     badThen: 'Write a folder, such as /7, 3 or ..',
     system: 'Phone system', systemYemot: 'Yemot Hamashiach (ext.ini)', systemTwilio: 'Twilio (Voice URL)',
-    step3Twilio: 'Paste the URL into Twilio',
+    step3Twilio: 'Paste the URL into Twilio', sealedNoteTwilio: 'The key is sealed: the URL holds only a token that only this server can open.',
     thenTwilio: 'The URL a correct code leads to', thenReadTwilio: 'The URL the call goes to at the end (optional)',
     badThenTwilio: 'Write an address that starts with https, of another service',
     twilioWhere: 'In the Twilio console: Phone Numbers → your number → Voice Configuration → A call comes in: Webhook, this URL, HTTP POST',
@@ -374,6 +374,7 @@ async function buildExtIni() {
   // Only a code read aloud is heard by whoever dials; a guarded folder asks for one instead.
   $('warning').hidden = Boolean(pin || allow) || $('mode').value === 'verify';
   $('sealed-note').hidden = !server.sealing;
+  $('sealed-note').textContent = t(twilio ? 'sealedNoteTwilio' : 'sealedNote');
   $('step3-title').textContent = t(twilio ? 'step3Twilio' : 'step3');
   $('then').placeholder = twilio ? 'https…' : '/7';
   const e = t('explain');

@@ -805,6 +805,8 @@ async fn the_twilio_choice_gives_a_sealed_voice_url_that_plays_as_twilio_would()
         let read = driver.wait_for(url_now, "the Voice URL").await;
         let read = read.as_str().unwrap().to_owned();
         assert_eq!(driver.text("#step3-title").await, "מדביקים את הכתובת ב־Twilio");
+        assert!(driver.text("#sealed-note").await.contains("בכתובת יש רק אסימון"));
+        driver.screenshot("setup-twilio-he", 900, 1500).await;
         let path = read.strip_prefix(&base).unwrap().to_owned();
         assert!(path.starts_with("/api/twilio?sealed=v1.k1."), "{read}");
         // Sealed: neither the key nor the PIN is in the URL Twilio's log will show.
