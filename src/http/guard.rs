@@ -75,7 +75,7 @@ impl Counting {
 }
 
 pin_project_lite::pin_project! {
-    /// The future of [`Guard`].
+    /// The future [`enter`] returns.
     #[project = GuardProj]
     pub enum GuardFuture<F> {
         /// The inner service's future, unwinding caught.

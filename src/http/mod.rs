@@ -1,10 +1,10 @@
 //! The HTTP layer, and the only top-level module that names axum, hyper, tower or tower-http.
 //!
-//! [`app()`] builds the service ([`App`]) from the one route table, [`ROUTES`]; [`serve()`] runs it. Each
-//! handler reads "extract → domain → render": [`extract::Api`] turns a request into fields and an
-//! answer format, the call or OTP layer does the work, and [`respond`] tells errors the one way
-//! they are told. A new endpoint is a handler in the file of its group and a row in [`ROUTES`]
-//! (and `openapi.json`, which a test keeps equal to the table).
+//! [`app()`] builds the service ([`App`]) from the one route table, [`ROUTES`]; [`serve()`]
+//! runs it. Each handler reads "extract → domain → render": [`extract::Api`] turns a request
+//! into fields and an answer format, the call or OTP layer does the work, and [`respond`] tells
+//! errors the one way they are told. A new endpoint is a handler in the file of its group and a
+//! row in [`ROUTES`] (and `openapi.json`, which a test keeps equal to the table).
 
 pub mod app;
 pub mod auth;
